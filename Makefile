@@ -1,0 +1,50 @@
+# Two commands on a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+VENDOR := shebao/web/static/vendor
+
+.PHONY: run test venv assets db lint lock browser bench clean
+
+$(VENV)/.installed: requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.lock
+	touch $@
+
+venv: $(VENV)/.installed
+
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --silent
+	mkdir -p $(VENDOR)
+	cp node_modules/weui/dist/style/weui.min.css $(VENDOR)/weui.min.css
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	cp node_modules/weui/LICENSE.txt $(VENDOR)/weui-LICENSE.txt
+	touch $@
+
+assets: $(VENDOR)/.installed
+
+db: venv
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+
+run: venv assets db
+	@echo "掌上办 on http://127.0.0.1:$(PORT)  (demo logins in README.md)"
+	PORT=$(PORT) $(VENV)/bin/gunicorn config.wsgi:application --bind 127.0.0.1:$(PORT) \
+		--worker-class gthread --workers 2 --threads 4 --access-logfile - --graceful-timeout 5
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v /usr/bin/chromium >/dev/null 2>&1 || \
+		(apt-get install -y chromium fonts-noto-cjk >/dev/null || (apt-get update >/dev/null && apt-get install -y chromium fonts-noto-cjk >/dev/null))
+
+test: venv assets browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check shebao config tests
+
+lock: venv
+	$(VENV)/bin/pip freeze > requirements.lock
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) var staticfiles test-artifacts

@@ -1,0 +1,43 @@
+"""Development and test secrets: generated once into var/, never committed.
+
+Production takes every secret from the environment (see config.settings)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+
+def _generate() -> dict[str, str]:
+    from gmalg import SM2  # local import: only on first start
+
+    sm2 = SM2()
+    private_key, _public_key = sm2.generate_keypair()
+    return {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "SHEBAO_PII_KEY": secrets.token_hex(16),
+        "SHEBAO_INDEX_KEY": secrets.token_hex(32),
+        "SHEBAO_SM2_PRIVATE_KEY": private_key.hex(),
+        "SMS_ACCESS_KEY_SECRET": secrets.token_urlsafe(24),
+        "WECHAT_SECRET": secrets.token_hex(16),
+    }
+
+
+def load_dev_secrets(path: Path) -> dict[str, str]:
+    """Load the secrets file, creating it (mode 600) on first use."""
+    if path.exists():
+        return json.loads(path.read_text())
+    values = _generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(values, fh)
+    try:
+        os.link(tmp, path)  # atomic: the first process to start wins
+    except FileExistsError:
+        pass
+    tmp.unlink(missing_ok=True)
+    return json.loads(path.read_text())

@@ -1,0 +1,198 @@
+"""Settings for the 掌上办 service.
+
+One module, switched by environment variables (12-factor). Profiles:
+``SHEBAO_ENV=development`` (default: simulators on, local secrets generated
+into ``var/``), ``test`` (used by pytest) and ``production`` (every secret
+must come from the environment, simulators off, secure cookies).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+from config.secrets import load_dev_secrets
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("SHEBAO_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+ENV = os.environ.get("SHEBAO_ENV", "development")
+PRODUCTION = ENV == "production"
+DEVELOPMENT = ENV == "development"
+PORT = int(os.environ.get("PORT", "8000"))
+
+if PRODUCTION:
+    _secrets = {k: os.environ[k] for k in ("SECRET_KEY", "SHEBAO_PII_KEY", "SHEBAO_INDEX_KEY", "SHEBAO_SM2_PRIVATE_KEY")}
+else:
+    _secrets = load_dev_secrets(VAR_DIR / "dev-secrets.json")
+
+SECRET_KEY = _secrets["SECRET_KEY"]
+DEBUG = os.environ.get("DJANGO_DEBUG", "0") == "1"
+ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "shebao.common",
+    "shebao.core",
+    "shebao.accounts",
+    "shebao.audit",
+    "shebao.archive",
+    "shebao.web",
+    "shebao.adapters.sms",
+    "shebao.adapters.wechat",
+]
+
+MIDDLEWARE = [
+    "shebao.common.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "shebao.common.middleware.SecurityHeadersMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "shebao.common.middleware.SessionIdleTimeoutMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "shebao.web.context_processors.site",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.Account"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+if ENV == "test":
+    # Fast hashing in tests only; production and development use argon2.
+    PASSWORD_HASHERS = ["shebao.common.hashers.FastArgon2PasswordHasher", *PASSWORD_HASHERS]
+LOGIN_URL = "accounts:login"
+
+LANGUAGE_CODE = "zh-hans"
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if ENV == "test"
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = not PRODUCTION
+
+# --- sessions and cookies (ASVS v5.0.0-7.3.1/7.3.2, 3.3.x) ---
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = 8 * 3600  # absolute lifetime
+SESSION_IDLE_TIMEOUT_SECONDS = int(os.environ.get("SESSION_IDLE_TIMEOUT_SECONDS", "900"))
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SECURE_COOKIES = os.environ.get("SECURE_COOKIES", "1" if PRODUCTION else "0") == "1"
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_HTTPONLY = True
+if SECURE_COOKIES:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_FAILURE_VIEW = "shebao.web.views.csrf_failure"
+
+# --- personal-data crypto (GB/T 39786: SM4 storage, SM3 index, SM2 signature) ---
+SHEBAO_CRYPTO_SUITE = os.environ.get("SHEBAO_CRYPTO_SUITE", "sm")  # "sm" (国密) or "intl" (AES-GCM/SHA-256/ECDSA)
+SHEBAO_PII_KEY = _secrets["SHEBAO_PII_KEY"]
+SHEBAO_INDEX_KEY = _secrets["SHEBAO_INDEX_KEY"]
+SHEBAO_SM2_PRIVATE_KEY = _secrets["SHEBAO_SM2_PRIVATE_KEY"]
+
+# --- external systems (ports and adapters) ---
+SIMULATORS_ENABLED = os.environ.get("SIMULATORS_ENABLED", "0" if PRODUCTION else "1") == "1"
+SELF_URL = os.environ.get("SHEBAO_SELF_URL", f"http://127.0.0.1:{PORT}")
+SIM_STATE_DIR = Path(os.environ.get("SIM_STATE_DIR", VAR_DIR / "sim"))
+
+SMS = {
+    "PROVIDER": os.environ.get("SMS_PROVIDER", "aliyun"),
+    "ENDPOINT": os.environ.get("SMS_ENDPOINT", f"{SELF_URL}/sim/sms/"),
+    "ACCESS_KEY_ID": os.environ.get("SMS_ACCESS_KEY_ID", "sim-access-key"),
+    "ACCESS_KEY_SECRET": os.environ.get("SMS_ACCESS_KEY_SECRET", _secrets.get("SMS_ACCESS_KEY_SECRET", "")),
+    "SIGN_NAME": os.environ.get("SMS_SIGN_NAME", "广西税务"),
+    "TEMPLATE_CODE": os.environ.get("SMS_TEMPLATE_CODE", "SMS_000001"),
+    "TIMEOUT_SECONDS": float(os.environ.get("SMS_TIMEOUT_SECONDS", "5")),
+}
+WECHAT = {
+    "APPID": os.environ.get("WECHAT_APPID", "wx_sim_12366"),
+    "SECRET": os.environ.get("WECHAT_SECRET", _secrets.get("WECHAT_SECRET", "")),
+    "OPEN_BASE": os.environ.get("WECHAT_OPEN_BASE", f"{SELF_URL}/sim/wechat/open"),
+    "API_BASE": os.environ.get("WECHAT_API_BASE", f"{SELF_URL}/sim/wechat/api"),
+    "TIMEOUT_SECONDS": float(os.environ.get("WECHAT_TIMEOUT_SECONDS", "5")),
+}
+
+# --- SMS code policy (ASVS v5.0.0-6.5.x, 6.6.x) ---
+OTP_TTL_SECONDS = 300
+OTP_MIN_INTERVAL_SECONDS = 60
+OTP_MAX_PER_DAY = 10
+OTP_MAX_ATTEMPTS = 5
+LOGIN_MAX_FAILURES = 5
+LOGIN_LOCK_SECONDS = 15 * 60
+STEP_UP_VALID_SECONDS = 300
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "shebao.common.logging.RequestIdFilter"}},
+    "formatters": {"json": {"()": "shebao.common.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+    },
+}

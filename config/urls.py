@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from shebao.web import views as web_views
+
+admin.site.site_header = "个人社保费掌上办 · 后台管理"
+admin.site.site_title = "掌上办后台"
+
+urlpatterns = [
+    path("", web_views.home, name="home"),
+    path("healthz", web_views.healthz, name="healthz"),
+    path("readyz", web_views.readyz, name="readyz"),
+    path("elderly", web_views.toggle_elderly, name="toggle_elderly"),
+    path("accounts/", include("shebao.accounts.urls")),
+    path("query/", include("shebao.core.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,91 @@
+"""User centre (用户中心): accounts of registered people, SMS challenges, WeChat bindings.
+
+Staff accounts share the table (``is_staff``) so the back office uses Django's
+admin and permissions; citizen accounts carry the real-name identity."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+
+from shebao.common.fields import BlindIndexField, EncryptedTextField
+from shebao.core.models import IdType, PersonType
+
+
+class AccountManager(BaseUserManager):
+    def create_superuser(self, username, password=None, **extra):
+        from shebao.common import crypto
+
+        user = self.model(username=username, public_id=crypto.random_token(12), is_staff=True, is_superuser=True, **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+
+class Account(AbstractBaseUser, PermissionsMixin):
+    """A login. Citizens: real-name identity (encrypted) + blind indexes;
+    ``username`` is an opaque token for them. Staff: a personal username."""
+
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    username = models.CharField("登录名", max_length=64, unique=True)
+    person_type = models.CharField("用户类型", max_length=16, choices=PersonType.choices, blank=True)
+    name = EncryptedTextField("姓名", blank=True)
+    id_type = models.CharField("证件类型", max_length=3, choices=IdType.choices, blank=True)
+    id_number = EncryptedTextField("证件号码", blank=True)
+    id_index = BlindIndexField(null=True, unique=True)
+    mobile = EncryptedTextField("手机号码", blank=True)
+    mobile_index = BlindIndexField(blank=True, db_index=True)
+    address = EncryptedTextField("联系地址", blank=True)
+    is_staff = models.BooleanField("工作人员", default=False)
+    is_active = models.BooleanField("有效", default=True)
+    real_name_verified = models.BooleanField("已实名", default=False)
+    failed_logins = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField("注册时间")
+
+    objects = AccountManager()
+    USERNAME_FIELD = "username"
+
+    class Meta:
+        verbose_name = verbose_name_plural = "账号"
+
+    def __str__(self) -> str:
+        return self.username if self.is_staff else f"账号 {self.public_id}"
+
+
+class SmsPurpose(models.TextChoices):
+    REGISTER = "register", "注册"
+    LOGIN = "login", "登录"
+    CHANGE_MOBILE = "change_mobile", "更换手机号"
+    STEP_UP = "step_up", "办理业务确认"
+
+
+class SmsChallenge(models.Model):
+    """One SMS code: bound to a number and a purpose, stored hashed, single use,
+    5 minutes, at most 5 wrong tries (ASVS v5.0.0-6.5.1..6.6.3)."""
+
+    public_id = models.CharField(max_length=32, unique=True)
+    mobile_index = BlindIndexField(db_index=True)
+    purpose = models.CharField(max_length=16, choices=SmsPurpose.choices)
+    code_hash = models.CharField(max_length=100)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    provider_ref = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["mobile_index", "created_at"], name="sms_mobile_created_idx")]
+
+
+class WechatBinding(models.Model):
+    """An openid (per appid) bound to an account, for notices (not for login)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="wechat_bindings")
+    appid = models.CharField(max_length=32)
+    openid_index = BlindIndexField()
+    openid = EncryptedTextField()
+    bound_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["appid", "openid_index"], name="wechat_binding_openid_unique")]

@@ -1,0 +1,30 @@
+"""Mount the loopback simulators under /sim/ in front of Django (development only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SimulatorDispatcher:
+    """Route ``/sim/<system>/...`` to that system's simulator WSGI app."""
+
+    def __init__(self, django_app, *, state_dir: Path):
+        from shebao.adapters.sms.simulator import make_sms_simulator
+        from shebao.adapters.wechat.simulator import make_wechat_simulator
+
+        self.django_app = django_app
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.mounts = {
+            "/sim/sms": make_sms_simulator(state_dir / "sms.sqlite3"),
+            "/sim/wechat": make_wechat_simulator(state_dir / "wechat.sqlite3"),
+        }
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        for prefix, app in self.mounts.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                environ = dict(environ)
+                environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
+                environ["PATH_INFO"] = path[len(prefix):] or "/"
+                return app(environ, start_response)
+        return self.django_app(environ, start_response)

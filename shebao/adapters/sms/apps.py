@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SmsAdapterConfig(AppConfig):
+    name = "shebao.adapters.sms"
+    label = "sms_adapter"

@@ -1,0 +1,34 @@
+"""Sms port: what the service needs from an SMS gateway, in our vocabulary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class SmsError(Exception):
+    """Sending failed. ``retryable`` tells whether the same request may be tried again."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, code: str = "", retryable: bool | None = None):
+        super().__init__(message)
+        self.code = code
+        if retryable is not None:
+            self.retryable = retryable
+
+
+class SmsRateLimited(SmsError):
+    """The gateway refused because of per-number flow control (final for this request)."""
+
+
+@dataclass(frozen=True)
+class SmsResult:
+    provider_ref: str  # the gateway's id of the message (Aliyun BizId)
+
+
+class SmsGateway(Protocol):
+    def send_code(self, *, mobile: str, code: str, request_id: str) -> SmsResult:
+        """Send a verification code (template with one ``code`` parameter) to an
+        11-digit mainland mobile number."""
+        ...

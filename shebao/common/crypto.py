@@ -1,0 +1,186 @@
+"""The one crypto module (GB/T 39786 at the application layer).
+
+Suite ``sm`` (default): SM4-GCM for personal data at rest, HMAC-SM3 for blind
+indexes, SM3 for digests and hash chains, SM2 (GM/T 0003, uid
+``1234567812345678``) for signatures. Suite ``intl``: AES-256-GCM,
+HMAC-SHA-256, SHA-256, ECDSA P-256. The suite is the setting
+``SHEBAO_CRYPTO_SUITE``; every ciphertext and signature carries its algorithm
+tag, so data written under one suite stays readable after a switch.
+
+SM3/SM4 come from ``cryptography`` (OpenSSL); SM2 from ``gmalg`` (CSPRNG
+nonces, checks C3) -- never ``gmssl`` (see docs/architecture.md, security).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from functools import lru_cache
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hmac as crypto_hmac
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from django.conf import settings
+
+SM2_UID = b"1234567812345678"
+_NONCE_BYTES = 12
+_TAG_BYTES = 16
+
+
+class DecryptionError(Exception):
+    """A ciphertext was tampered with, or was made under another key."""
+
+
+def _suite() -> str:
+    return settings.SHEBAO_CRYPTO_SUITE
+
+
+# ---------------------------------------------------------------- digests
+def digest(data: bytes, *, suite: str | None = None) -> str:
+    """Hex digest: SM3 (suite sm) or SHA-256 (suite intl)."""
+    algo = hashes.SM3() if (suite or _suite()) == "sm" else hashes.SHA256()
+    h = hashes.Hash(algo)
+    h.update(data)
+    return h.finalize().hex()
+
+
+def digest_algorithm(suite: str | None = None) -> str:
+    return "SM3" if (suite or _suite()) == "sm" else "SHA256"
+
+
+def blind_index(value: str, *, purpose: str) -> str:
+    """Keyed, deterministic index of a personal value (HMAC-SM3 or HMAC-SHA-256).
+
+    ``purpose`` separates domains so equal values of different kinds (an ID
+    number and a phone) never share an index."""
+    key = bytes.fromhex(settings.SHEBAO_INDEX_KEY)
+    algo = hashes.SM3() if _suite() == "sm" else hashes.SHA256()
+    h = crypto_hmac.HMAC(key, algo)
+    h.update(purpose.encode() + b"\x00" + value.encode())
+    return h.finalize().hex()
+
+
+def hash_secret(secret: str, *, salt: bytes | None = None) -> str:
+    """Salted keyed hash for short secrets (SMS codes): ``salt$hex``.
+
+    ASVS v5.0.0-6.5.2: a 6-digit code is never stored in clear."""
+    salt = salt or os.urandom(16)
+    key = bytes.fromhex(settings.SHEBAO_INDEX_KEY)
+    mac = hmac.new(key, salt + secret.encode(), hashlib.sha256).hexdigest()
+    return f"{salt.hex()}${mac}"
+
+
+def check_secret(secret: str, stored: str) -> bool:
+    salt_hex, _, _mac = stored.partition("$")
+    return hmac.compare_digest(hash_secret(secret, salt=bytes.fromhex(salt_hex)), stored)
+
+
+# ---------------------------------------------------------------- encryption
+def _sm4_key() -> bytes:
+    return bytes.fromhex(settings.SHEBAO_PII_KEY)[:16]
+
+
+def _aes_key() -> bytes:
+    # The intl suite derives a 256-bit key from the same configured secret.
+    return hashlib.sha256(b"shebao-aes-gcm" + bytes.fromhex(settings.SHEBAO_PII_KEY)).digest()
+
+
+def encrypt(plaintext: str, *, aad: str) -> str:
+    """Authenticated encryption of one field: ``sm4gcm:`` or ``aesgcm:`` + base64(nonce|ct|tag)."""
+    nonce = os.urandom(_NONCE_BYTES)
+    data = plaintext.encode()
+    if _suite() == "sm":
+        enc = Cipher(algorithms.SM4(_sm4_key()), modes.GCM(nonce)).encryptor()
+        enc.authenticate_additional_data(aad.encode())
+        body = enc.update(data) + enc.finalize() + enc.tag
+        tag = "sm4gcm"
+    else:
+        body = AESGCM(_aes_key()).encrypt(nonce, data, aad.encode())
+        tag = "aesgcm"
+    return f"{tag}:{base64.b64encode(nonce + body).decode()}"
+
+
+def decrypt(token: str, *, aad: str) -> str:
+    tag, _, b64 = token.partition(":")
+    try:
+        raw = base64.b64decode(b64, validate=True)
+    except ValueError as exc:
+        raise DecryptionError("密文格式错误") from exc
+    nonce, body = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:]
+    try:
+        if tag == "sm4gcm":
+            ct, gcm_tag = body[:-_TAG_BYTES], body[-_TAG_BYTES:]
+            dec = Cipher(algorithms.SM4(_sm4_key()), modes.GCM(nonce, gcm_tag)).decryptor()
+            dec.authenticate_additional_data(aad.encode())
+            return (dec.update(ct) + dec.finalize()).decode()
+        if tag == "aesgcm":
+            return AESGCM(_aes_key()).decrypt(nonce, body, aad.encode()).decode()
+    except (InvalidTag, ValueError) as exc:
+        raise DecryptionError("密文校验失败") from exc
+    raise DecryptionError(f"未知算法 {tag}")
+
+
+# ---------------------------------------------------------------- signatures
+@lru_cache(maxsize=4)
+def _sm2(private_hex: str):
+    from gmalg import SM2
+
+    sk = bytes.fromhex(private_hex)
+    return SM2(sk=sk, pk=SM2().generate_pk(sk), uid=SM2_UID)
+
+
+@lru_cache(maxsize=4)
+def _ecdsa(private_hex: str) -> ec.EllipticCurvePrivateKey:
+    return ec.derive_private_key(int(private_hex, 16), ec.SECP256R1())
+
+
+def public_key_hex(suite: str | None = None) -> str:
+    if (suite or _suite()) == "sm":
+        return _sm2(settings.SHEBAO_SM2_PRIVATE_KEY).generate_pk(bytes.fromhex(settings.SHEBAO_SM2_PRIVATE_KEY)).hex()
+    from cryptography.hazmat.primitives import serialization
+
+    pub = _ecdsa(settings.SHEBAO_SM2_PRIVATE_KEY).public_key()
+    return pub.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint).hex()
+
+
+def sign(data: bytes) -> str:
+    """Signature ``sm2:<hex r||s>`` (SM2 with SM3, ZA over the default uid) or ``ecdsa:<hex der>``."""
+    if _suite() == "sm":
+        r, s = _sm2(settings.SHEBAO_SM2_PRIVATE_KEY).sign(data)
+        return f"sm2:{(r + s).hex()}"
+    der = _ecdsa(settings.SHEBAO_SM2_PRIVATE_KEY).sign(data, ec.ECDSA(hashes.SHA256()))
+    return f"ecdsa:{der.hex()}"
+
+
+def verify(data: bytes, signature: str, *, public_key: str | None = None) -> bool:
+    """Check a signature made by :func:`sign` (public key hex defaults to ours)."""
+    algo, _, hexsig = signature.partition(":")
+    try:
+        sig = bytes.fromhex(hexsig)
+    except ValueError:
+        return False
+    if algo == "sm2":
+        from gmalg import SM2
+
+        pk = bytes.fromhex(public_key or public_key_hex("sm"))
+        if len(sig) != 64:
+            return False
+        return SM2(pk=pk, uid=SM2_UID).verify(data, sig[:32], sig[32:])
+    if algo == "ecdsa":
+        pub = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), bytes.fromhex(public_key or public_key_hex("intl")))
+        try:
+            pub.verify(sig, data, ec.ECDSA(hashes.SHA256()))
+            return True
+        except InvalidSignature:
+            return False
+    return False
+
+
+def random_token(nbytes: int = 16) -> str:
+    """Opaque identifier for URLs (>= 128 bits from the OS CSPRNG, ASVS 11.5.1)."""
+    return base64.urlsafe_b64encode(os.urandom(nbytes)).rstrip(b"=").decode()

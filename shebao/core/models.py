@@ -1,0 +1,144 @@
+"""The embedded core (内置核心系统): what the province's core social-insurance-fee
+system (金三社保费核心系统) holds, kept in our own database when no real core is
+configured. Later businesses (declarations, tax receipts, agreements, batch
+lists) extend this package. Reference data first, then the payer and their
+enrolments."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from shebao.common.fields import BlindIndexField, EncryptedTextField
+
+
+class PersonType(models.TextChoices):
+    RESIDENT = "resident", "城乡居民"
+    FLEXIBLE = "flexible", "灵活就业人员"
+
+
+class IdType(models.TextChoices):
+    """Documents a natural person can hold (GB/T 2261.x style codes in comments)."""
+
+    RESIDENT_ID = "201", "居民身份证"
+    HK_MO_RESIDENCE = "237", "港澳居民居住证"
+    TW_RESIDENCE = "238", "台湾居民居住证"
+    HK_MO_PERMIT = "233", "港澳居民来往内地通行证"
+    TW_PERMIT = "210", "台湾居民来往大陆通行证"
+    FOREIGN_PR = "208", "外国人永久居留身份证"
+    PASSPORT = "227", "外国护照"
+
+
+class City(models.Model):
+    """A city of Guangxi (or the autonomous-region level) with its division code (GB/T 2260)."""
+
+    division_code = models.CharField("行政区划代码", max_length=6, unique=True)
+    name = models.CharField("名称", max_length=32)
+    is_region_level = models.BooleanField("自治区本级", default=False)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "地市"
+        ordering = ["division_code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Agency(models.Model):
+    """Social security agency (社保经办机构)."""
+
+    code = models.CharField("机构代码", max_length=16, unique=True)
+    name = models.CharField("名称", max_length=64)
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="agencies", verbose_name="地市")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "社保经办机构"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TaxOffice(models.Model):
+    """Tax office in charge (主管税务机关); 11-digit tax-organ code."""
+
+    code = models.CharField("税务机关代码", max_length=16, unique=True)
+    name = models.CharField("名称", max_length=64)
+    city = models.ForeignKey(City, on_delete=models.PROTECT, related_name="tax_offices", verbose_name="地市")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "主管税务机关"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InsuranceType(models.Model):
+    """An insurance type (险种) with its collection item and sub-item (征收项目/征收品目)."""
+
+    code = models.CharField("险种代码", max_length=16, unique=True)
+    name = models.CharField("险种名称", max_length=32)
+    person_type = models.CharField("适用人员", max_length=16, choices=PersonType.choices)
+    collection_item_code = models.CharField("征收项目代码", max_length=16)
+    collection_item = models.CharField("征收项目", max_length=32)
+    collection_subitem_code = models.CharField("征收品目代码", max_length=16)
+    collection_subitem = models.CharField("征收品目", max_length=32)
+    default_rate = models.DecimalField("默认费率", max_digits=6, decimal_places=4)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "险种"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Payer(models.Model):
+    """A fee payer registered at the core (缴费人登记), found by the three elements.
+
+    Personal data is encrypted at rest; lookups use the blind index of
+    (id_type, id_number)."""
+
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    registration_no = models.CharField("登记序号", max_length=20, unique=True)
+    person_no = models.CharField("人员编号", max_length=20, unique=True)
+    name = EncryptedTextField("姓名")
+    id_type = models.CharField("证件类型", max_length=3, choices=IdType.choices)
+    id_number = EncryptedTextField("证件号码")
+    id_index = BlindIndexField(unique=True)
+    nationality = models.CharField("国籍（地区）", max_length=3, default="156")
+    person_type = models.CharField("人员类型", max_length=16, choices=PersonType.choices)
+    special_category = models.CharField("特殊人员类别", max_length=32, blank=True, default="无")
+    city = models.ForeignKey(City, on_delete=models.PROTECT, verbose_name="参保地")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, verbose_name="社保经办机构")
+    tax_office = models.ForeignKey(TaxOffice, on_delete=models.PROTECT, verbose_name="主管税务机关")
+    registered_on = models.DateField("登记日期")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "缴费人（内置核心）"
+
+    def __str__(self) -> str:
+        return f"缴费人 {self.registration_no}"
+
+
+class EnrolmentState(models.TextChoices):
+    ACTIVE = "active", "参保缴费"
+    SUSPENDED = "suspended", "暂停缴费"
+    ENDED = "ended", "终止参保"
+
+
+class Enrolment(models.Model):
+    """A payer's enrolment in one insurance type (参保信息) with its rate."""
+
+    payer = models.ForeignKey(Payer, on_delete=models.CASCADE, related_name="enrolments")
+    insurance_type = models.ForeignKey(InsuranceType, on_delete=models.PROTECT, verbose_name="险种")
+    state = models.CharField("参保状态", max_length=16, choices=EnrolmentState.choices, default=EnrolmentState.ACTIVE)
+    rate = models.DecimalField("费率", max_digits=6, decimal_places=4)
+    started_on = models.DateField("参保日期")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "参保信息"
+        constraints = [
+            models.UniqueConstraint(fields=["payer", "insurance_type"], name="enrolment_payer_type_unique"),
+            models.CheckConstraint(condition=models.Q(rate__gte=0) & models.Q(rate__lte=1), name="enrolment_rate_range"),
+        ]
