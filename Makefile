@@ -27,6 +27,7 @@ assets: $(VENDOR)/.installed
 db: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py collectstatic --noinput -v0
 
 run: venv assets db
 	@echo "掌上办 on http://127.0.0.1:$(PORT)  (demo logins in README.md)"
@@ -38,7 +39,7 @@ browser:
 		(apt-get install -y chromium fonts-noto-cjk >/dev/null || (apt-get update >/dev/null && apt-get install -y chromium fonts-noto-cjk >/dev/null))
 
 test: venv assets browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	SHEBAO_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check shebao config tests

@@ -9,6 +9,7 @@ must come from the environment, simulators off, secure cookies).
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -16,10 +17,13 @@ import dj_database_url
 from config.secrets import load_dev_secrets
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("SHEBAO_VAR_DIR", BASE_DIR / "var"))
+_DEFAULT_VAR = BASE_DIR / "var" / ("test" if (os.environ.get("SHEBAO_ENV") == "test" or "pytest" in sys.modules) else "")
+VAR_DIR = Path(os.environ.get("SHEBAO_VAR_DIR", _DEFAULT_VAR))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-ENV = os.environ.get("SHEBAO_ENV", "development")
+# The test profile is chosen by `make test` (and by the root conftest.py); pytest
+# run directly without either still gets it, never the development secrets dir.
+ENV = os.environ.get("SHEBAO_ENV") or ("test" if "pytest" in sys.modules else "development")
 PRODUCTION = ENV == "production"
 DEVELOPMENT = ENV == "development"
 PORT = int(os.environ.get("PORT", "8000"))
@@ -194,5 +198,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.server": {"level": "WARNING"},
+        # httpx logs whole URLs at INFO; WeChat puts the secret and code in the query.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }

@@ -11,6 +11,8 @@ urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
     path("readyz", web_views.readyz, name="readyz"),
     path("elderly", web_views.toggle_elderly, name="toggle_elderly"),
+    path("m/<str:key>", web_views.module, name="module"),
+    path("manual", web_views.manual, name="manual"),
     path("accounts/", include("shebao.accounts.urls")),
     path("query/", include("shebao.core.urls")),
     path("admin/", admin.site.urls),

@@ -39,8 +39,6 @@ class Account(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField("工作人员", default=False)
     is_active = models.BooleanField("有效", default=True)
     real_name_verified = models.BooleanField("已实名", default=False)
-    failed_logins = models.PositiveIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField("注册时间")
 
     objects = AccountManager()
@@ -77,6 +75,9 @@ class SmsChallenge(models.Model):
     class Meta:
         indexes = [models.Index(fields=["mobile_index", "created_at"], name="sms_mobile_created_idx")]
 
+    def __str__(self) -> str:
+        return f"验证码 {self.public_id}"
+
 
 class WechatBinding(models.Model):
     """An openid (per appid) bound to an account, for notices (not for login)."""
@@ -89,3 +90,20 @@ class WechatBinding(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["appid", "openid_index"], name="wechat_binding_openid_unique")]
+
+    def __str__(self) -> str:
+        return f"微信绑定 {self.pk}"
+
+
+class LoginThrottle(models.Model):
+    """Failed-login counter per identifier (blind index of what was typed), kept
+    whether or not an account exists, so locking never tells a stranger which
+    identifiers are registered (ASVS v5.0.0-6.3.1, 6.3.8)."""
+
+    identifier_index = BlindIndexField(unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"登录限制 {self.identifier_index[:8]}"

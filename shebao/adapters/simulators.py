@@ -8,15 +8,18 @@ from pathlib import Path
 class SimulatorDispatcher:
     """Route ``/sim/<system>/...`` to that system's simulator WSGI app."""
 
-    def __init__(self, django_app, *, state_dir: Path):
+    def __init__(self, django_app, *, state_dir: Path, clock=None):
+        """``clock`` (aware UTC datetime callable) lets tests move the simulators' time."""
         from shebao.adapters.sms.simulator import make_sms_simulator
         from shebao.adapters.wechat.simulator import make_wechat_simulator
 
         self.django_app = django_app
         state_dir.mkdir(parents=True, exist_ok=True)
         self.mounts = {
-            "/sim/sms": make_sms_simulator(state_dir / "sms.sqlite3"),
-            "/sim/wechat": make_wechat_simulator(state_dir / "wechat.sqlite3"),
+            "/sim/sms": make_sms_simulator(state_dir / "sms.sqlite3", clock=clock),
+            "/sim/wechat": make_wechat_simulator(
+                state_dir / "wechat.sqlite3", **({"now": lambda: clock().timestamp()} if clock else {})
+            ),
         }
 
     def __call__(self, environ, start_response):

@@ -19,12 +19,12 @@ import hmac
 import os
 from functools import lru_cache
 
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as crypto_hmac
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.exceptions import InvalidSignature, InvalidTag
 from django.conf import settings
 
 SM2_UID = b"1234567812345678"
@@ -54,13 +54,14 @@ def digest_algorithm(suite: str | None = None) -> str:
 
 
 def blind_index(value: str, *, purpose: str) -> str:
-    """Keyed, deterministic index of a personal value (HMAC-SM3 or HMAC-SHA-256).
+    """Keyed, deterministic index of a personal value (HMAC-SM3).
 
-    ``purpose`` separates domains so equal values of different kinds (an ID
-    number and a phone) never share an index."""
+    Always HMAC-SM3, whatever the suite: an index must stay the same across a
+    suite switch or every lookup of existing data would miss. ``purpose``
+    separates domains so equal values of different kinds (an ID number and a
+    phone) never share an index."""
     key = bytes.fromhex(settings.SHEBAO_INDEX_KEY)
-    algo = hashes.SM3() if _suite() == "sm" else hashes.SHA256()
-    h = crypto_hmac.HMAC(key, algo)
+    h = crypto_hmac.HMAC(key, hashes.SM3())
     h.update(purpose.encode() + b"\x00" + value.encode())
     return h.finalize().hex()
 
@@ -77,7 +78,11 @@ def hash_secret(secret: str, *, salt: bytes | None = None) -> str:
 
 def check_secret(secret: str, stored: str) -> bool:
     salt_hex, _, _mac = stored.partition("$")
-    return hmac.compare_digest(hash_secret(secret, salt=bytes.fromhex(salt_hex)), stored)
+    try:
+        salt = bytes.fromhex(salt_hex)
+    except ValueError:
+        return False
+    return bool(salt) and hmac.compare_digest(hash_secret(secret, salt=salt), stored)
 
 
 # ---------------------------------------------------------------- encryption
@@ -152,7 +157,9 @@ def sign(data: bytes) -> str:
     """Signature ``sm2:<hex r||s>`` (SM2 with SM3, ZA over the default uid) or ``ecdsa:<hex der>``."""
     if _suite() == "sm":
         r, s = _sm2(settings.SHEBAO_SM2_PRIVATE_KEY).sign(data)
-        return f"sm2:{(r + s).hex()}"
+        # gmalg returns r and s at minimal length; the wire form is 32+32 bytes.
+        wire = r.rjust(32, bytes(1)) + s.rjust(32, bytes(1))
+        return f"sm2:{wire.hex()}"
     der = _ecdsa(settings.SHEBAO_SM2_PRIVATE_KEY).sign(data, ec.ECDSA(hashes.SHA256()))
     return f"ecdsa:{der.hex()}"
 

@@ -16,12 +16,14 @@ def mask_id_number(value: str) -> str:
     value = value or ""
     if len(value) <= 8:
         return _stars(len(value))
+    if len(value) < 15:  # passports and permits: keep at most 2 + 2
+        return value[:2] + _stars(len(value) - 4) + value[-2:]
     return value[:4] + _stars(len(value) - 8) + value[-4:]
 
 
 def mask_mobile(value: str) -> str:
     value = value or ""
-    if len(value) < 7:
+    if len(value) < 11:  # shorter values would keep fewer than 4 hidden (7 chars: none)
         return _stars(len(value))
     return value[:3] + _stars(len(value) - 7) + value[-4:]
 

@@ -142,3 +142,6 @@ class Enrolment(models.Model):
             models.UniqueConstraint(fields=["payer", "insurance_type"], name="enrolment_payer_type_unique"),
             models.CheckConstraint(condition=models.Q(rate__gte=0) & models.Q(rate__lte=1), name="enrolment_rate_range"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.insurance_type} ({self.get_state_display()})"

@@ -48,3 +48,68 @@ def toggle_elderly(request):
 
 def csrf_failure(request, reason=""):
     return render(request, "web/error.html", {"title": "页面已过期", "message": "页面停留时间过长或已在别处提交，请返回后刷新页面再试。"}, status=403)
+
+
+SOON = "暂未开通"
+
+
+def _modules():
+    from django.urls import reverse
+
+    return {
+        "user": {
+            "title": "用户中心",
+            "desc": "实名注册、登录、查看和维护本人信息。",
+            "items": [
+                {"name": "用户实名注册", "url": reverse("accounts:register"), "note": "城乡居民 / 灵活就业"},
+                {"name": "登录", "url": reverse("accounts:login"), "note": "证件号码或手机号码"},
+                {"name": "信息查看", "url": reverse("accounts:me"), "note": "基础信息、参保信息"},
+                {"name": "更换手机号码", "url": reverse("accounts:change_mobile"), "note": "短信验证新号码"},
+                {"name": "维护联系地址", "url": reverse("accounts:change_address"), "note": ""},
+            ],
+        },
+        "fees": {
+            "title": "涉费业务",
+            "desc": "社保费申报缴纳及相关业务。标注“暂未开通”的业务请暂到办税服务厅或银行办理。",
+            "items": [
+                {"name": "申报及缴纳", "note": SOON},
+                {"name": "缴费回单", "note": SOON},
+                {"name": "社保费退费申请", "note": SOON},
+                {"name": "委托扣款缴费协议", "note": SOON},
+                {"name": "城乡居民应缴费额确定", "note": SOON},
+                {"name": "待批扣清册作废", "note": SOON},
+            ],
+        },
+        "query": {
+            "title": "查询业务",
+            "desc": "按本人姓名、证件类型和证件号码查询。",
+            "items": [
+                {"name": "灵活就业参保信息查询", "url": reverse("query:insured", args=["flexible"]), "note": ""},
+                {"name": "城乡居民参保信息查询", "url": reverse("query:insured", args=["resident"]), "note": ""},
+                {"name": "虚拟户申报结果查询", "note": SOON},
+                {"name": "待批扣清册查询", "note": SOON},
+                {"name": "委托扣款协议查询", "note": SOON},
+            ],
+        },
+        "public": {
+            "title": "公众服务",
+            "desc": "通知公告和操作手册，无需登录。",
+            "items": [
+                {"name": "操作手册", "url": reverse("manual"), "note": "在线阅读"},
+                {"name": "通知公告", "note": SOON},
+            ],
+        },
+    }
+
+
+def module(request, key: str):
+    from django.http import Http404
+
+    modules = _modules()
+    if key not in modules:
+        raise Http404
+    return render(request, "web/module.html", {"module": modules[key]})
+
+
+def manual(request):
+    return render(request, "web/manual.html")

@@ -1,0 +1,218 @@
+"""User-centre pages. Thin: parse with a form, call one service, render."""
+
+from __future__ import annotations
+
+import functools
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+
+from shebao.accounts import services
+from shebao.accounts.forms import AddressForm, ChangeMobileForm, CodeForm, LoginForm, MobileForm, RegisterForm
+from shebao.accounts.models import Account, SmsPurpose
+from shebao.accounts.otp import OtpError, otp_send
+from shebao.accounts.selectors import insured_info_for
+from shebao.common import clock, crypto
+from shebao.common.masking import mask_mobile
+
+PENDING_LOGIN = "login_pending"
+
+
+def citizen_required(view):
+    """Logged-in registered person (staff accounts have no personal business here)."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated or not request.user.person_type:
+            return redirect(f"{reverse('accounts:login')}?next={request.path}")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _safe_next(request, default: str) -> str:
+    nxt = request.POST.get("next") or request.GET.get("next") or ""
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return nxt
+    return default
+
+
+def _send_code(request, *, mobile: str, purpose: SmsPurpose) -> bool:
+    try:
+        otp_send(mobile=mobile, purpose=purpose, now=clock.now(), request_id=getattr(request, "request_id", ""))
+    except OtpError as exc:
+        messages.error(request, str(exc))
+        return False
+    messages.success(request, f"验证码已发送至 {mask_mobile(mobile)}，5分钟内有效")
+    return True
+
+
+@require_http_methods(["GET", "POST"])
+def register(request):
+    if request.method == "GET":
+        form = RegisterForm(initial={"idem": crypto.random_token(), "person_type": request.GET.get("type", "")})
+        return render(request, "accounts/register.html", {"form": form})
+    form = RegisterForm(request.POST)
+    if request.POST.get("action") == "send_code":
+        mobile_form = MobileForm(request.POST)
+        if mobile_form.is_valid():
+            _send_code(request, mobile=mobile_form.cleaned_data["mobile"], purpose=SmsPurpose.REGISTER)
+        else:
+            messages.error(request, mobile_form.errors["mobile"][0])
+        return render(request, "accounts/register.html", {"form": RegisterForm(initial=request.POST.dict())})
+    if not form.is_valid():
+        return render(request, "accounts/register.html", {"form": form}, status=400)
+    d = form.cleaned_data
+    data = services.Registration(
+        person_type=d["person_type"], name=d["name"], id_type=d["id_type"], id_number=d["id_number"], mobile=d["mobile"], password=d["password"]
+    )
+    try:
+        account = services.account_register(data=data, sms_code=d["sms_code"], idempotency_key=d["idem"], now=clock.now(), request=request)
+    except services.AccountError as exc:
+        form.add_error(None, str(exc))
+        return render(request, "accounts/register.html", {"form": form}, status=400)
+    return render(request, "accounts/register_done.html", {"account_type": account.get_person_type_display()})
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request):
+    if request.user.is_authenticated and request.user.person_type:
+        return redirect("accounts:me")
+    form = LoginForm(request.POST or None)
+    ctx = {"form": form, "next": _safe_next(request, ""), "timeout": request.GET.get("timeout") == "1"}
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = services.login_check_password(
+                identifier=form.cleaned_data["identifier"], password=form.cleaned_data["password"], now=clock.now(), request=request
+            )
+        except services.AccountError as exc:
+            form.add_error(None, str(exc))
+            return render(request, "accounts/login.html", ctx, status=400)
+        request.session.cycle_key()
+        request.session[PENDING_LOGIN] = {"account": account.public_id, "at": int(clock.now().timestamp()), "next": ctx["next"]}
+        _send_code(request, mobile=account.mobile, purpose=SmsPurpose.LOGIN)
+        return redirect("accounts:login_verify")
+    return render(request, "accounts/login.html", ctx, status=400 if request.method == "POST" else 200)
+
+
+def _pending_account(request) -> Account | None:
+    pending = request.session.get(PENDING_LOGIN)
+    if not pending or clock.now().timestamp() - pending["at"] > 600:
+        return None
+    return Account.objects.filter(public_id=pending["account"], is_active=True).first()
+
+
+@require_http_methods(["GET", "POST"])
+def login_verify(request):
+    account = _pending_account(request)
+    if account is None:
+        messages.error(request, "登录已超时，请重新输入证件号码和密码")
+        return redirect("accounts:login")
+    form = CodeForm(request.POST or None)
+    ctx = {"form": form, "mobile": mask_mobile(account.mobile)}
+    if request.method == "POST" and request.POST.get("action") == "resend":
+        _send_code(request, mobile=account.mobile, purpose=SmsPurpose.LOGIN)
+        return redirect("accounts:login_verify")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.login_verify_code(account=account, code=form.cleaned_data["sms_code"], now=clock.now(), request=request)
+        except services.AccountError as exc:
+            form.add_error("sms_code", str(exc))
+            return render(request, "accounts/login_verify.html", ctx, status=400)
+        nxt = request.session.pop(PENDING_LOGIN, {}).get("next") or reverse("accounts:me")
+        login(request, account, backend="django.contrib.auth.backends.ModelBackend")  # rotates the session key
+        return redirect(nxt)
+    return render(request, "accounts/login_verify.html", ctx, status=400 if request.method == "POST" else 200)
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    messages.success(request, "您已安全退出。如需为他人办理，请使用他人的证件号码重新登录。")
+    response = redirect("home")
+    response["Clear-Site-Data"] = '"cache", "storage"'
+    return response
+
+
+@citizen_required
+def me(request):
+    account = request.user
+    return render(
+        request,
+        "accounts/me.html",
+        {"person": services.masked_identity(account), "account": account, "insured": insured_info_for(account),
+         "wechat_bound": account.wechat_bindings.exists()},
+    )
+
+
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def change_mobile(request):
+    form = ChangeMobileForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("action") == "send_code":
+        mobile_form = MobileForm(request.POST)
+        if mobile_form.is_valid():
+            _send_code(request, mobile=mobile_form.cleaned_data["mobile"], purpose=SmsPurpose.CHANGE_MOBILE)
+        else:
+            messages.error(request, mobile_form.errors["mobile"][0])
+        return render(request, "accounts/change_mobile.html", {"form": ChangeMobileForm(initial={"mobile": request.POST.get("mobile", "")})})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.account_change_mobile(account=request.user, new_mobile=d["mobile"], sms_code=d["sms_code"], password=d["password"], now=clock.now(), request=request)
+        except services.AccountError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"手机号码已更换为 {mask_mobile(d['mobile'])}")
+            return redirect("accounts:me")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/change_mobile.html", {"form": form}, status=status)
+
+
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def change_address(request):
+    form = AddressForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.account_update_address(account=request.user, address=form.cleaned_data["address"], now=clock.now(), request=request)
+        messages.success(request, "联系地址已更新")
+        return redirect("accounts:me")
+    return render(request, "accounts/change_address.html", {"form": form}, status=400 if request.method == "POST" else 200)
+
+
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def step_up(request):
+    """办理业务前的短信确认 (money operations ask for a fresh code)."""
+    account = request.user
+    nxt = _safe_next(request, reverse("accounts:me"))
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("action") == "send_code":
+        _send_code(request, mobile=account.mobile, purpose=SmsPurpose.STEP_UP)
+        return render(request, "accounts/step_up.html", {"form": CodeForm(), "next": nxt, "mobile": mask_mobile(account.mobile)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.step_up_verify(account=account, code=form.cleaned_data["sms_code"], session=request.session, now=clock.now(), request=request)
+        except services.AccountError as exc:
+            form.add_error("sms_code", str(exc))
+        else:
+            return redirect(nxt)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/step_up.html", {"form": form, "next": nxt, "mobile": mask_mobile(account.mobile)}, status=status)
+
+
+def step_up_required(view):
+    """Decorator for money operations: a fresh SMS confirmation within STEP_UP_VALID_SECONDS."""
+
+    @functools.wraps(view)
+    @citizen_required
+    def wrapper(request, *args, **kwargs):
+        if not services.step_up_is_fresh(session=request.session, now=clock.now()):
+            return redirect(f"{reverse('accounts:step_up')}?next={request.get_full_path()}")
+        return view(request, *args, **kwargs)
+
+    return wrapper

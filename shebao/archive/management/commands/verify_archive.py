@@ -1,0 +1,22 @@
+"""``manage.py verify_archive``: check the archive's digests, chain and signatures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from shebao.archive.verify import verify_archive
+
+
+class Command(BaseCommand):
+    help = "校验资料归档：重算每条快照摘要、链哈希与服务签名（REQUIREMENTS §6）。"
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        result = verify_archive()
+        if result.ok:
+            self.stdout.write(f"归档校验通过：{result.checked} 条")
+            return
+        for problem in result.problems:
+            self.stdout.write(str(problem))
+        raise CommandError(f"归档校验失败：已检查 {result.checked} 条，发现 {len(result.problems)} 处问题")

@@ -1,0 +1,22 @@
+"""``manage.py verify_audit``: check the audit log's hash chain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from shebao.audit.verify import verify_audit
+
+
+class Command(BaseCommand):
+    help = "校验审计日志：序号连续、前后链接与每条链哈希重算（REQUIREMENTS §7）。"
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        result = verify_audit()
+        if result.ok:
+            self.stdout.write(f"审计日志校验通过：{result.checked} 条")
+            return
+        for problem in result.problems:
+            self.stdout.write(str(problem))
+        raise CommandError(f"审计日志校验失败：已检查 {result.checked} 条，发现 {len(result.problems)} 处问题")

@@ -1,0 +1,126 @@
+"""archive_append (REQUIREMENTS §6): canonical snapshot, SM3 digest and chain,
+SM2 service signature, encryption at rest, append-only persistence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+
+from shebao.archive.integrity import GENESIS_HASH, AppendOnlyError, canonical_json, link_hash
+from shebao.archive.models import ArchiveHead, ArchiveRecord
+from shebao.archive.services import ArchiveError, archive_append
+from shebao.common import crypto
+from tests.archive.factories import ID_NUMBER, MOBILE, registration_data
+from tests.audit.factories import FROZEN_NOW
+
+pytestmark = pytest.mark.django_db
+
+
+def test_canonical_json_is_sorted_compact_utf8_with_decimal_and_dates_as_text():
+    value = {"b": Decimal("350.00"), "a": "张三", "at": dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8))), "on": dt.date(2026, 3, 1)}
+
+    assert canonical_json(value) == '{"a":"张三","at":"2026-03-01T01:30:00+00:00","b":"350.00","on":"2026-03-01"}'
+
+
+@pytest.mark.parametrize("bad", [{"x": 1.5}, {"x": dt.datetime(2026, 3, 1)}, {1: "x"}, {"x": {1, 2}}])
+def test_canonical_json_refuses_values_without_one_canonical_text(bad):
+    with pytest.raises((TypeError, ValueError)):
+        canonical_json(bad)
+
+
+def test_three_appends_form_a_signed_chain_from_seq_1(three_records):
+    first, second, third = three_records
+
+    assert [r.seq for r in three_records] == [1, 2, 3]
+    assert first.prev_hash == GENESIS_HASH
+    assert second.prev_hash == first.chain_hash
+    assert third.prev_hash == second.chain_hash
+    assert second.business_type == "payment"
+    assert second.payer_signature == "sm2:" + "ab" * 64
+    assert all(r.digest_algorithm == "SM3" for r in three_records)
+    assert all(crypto.verify(r.chain_hash.encode(), r.service_signature) for r in three_records)
+    head = ArchiveHead.objects.get()
+    assert (head.last_seq, head.last_chain_hash) == (3, third.chain_hash)
+
+
+def test_digest_and_chain_hash_are_sm3_of_the_documented_material(append):
+    record = append(1)
+    snapshot = canonical_json(registration_data(1))
+
+    assert record.snapshot == snapshot
+    assert record.digest == crypto.digest(snapshot.encode("utf-8"))
+    parts = [1, "registration", "reg-1", "acct_public_1", record.digest, "", GENESIS_HASH, "2026-03-01T01:30:16.123456+00:00"]
+    assert record.chain_hash == link_hash(parts, algorithm="SM3")
+    assert len(record.public_id) >= 22 and not record.public_id.isdigit()
+
+
+def test_snapshot_is_encrypted_in_the_database(append):
+    record = append(1)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT snapshot FROM archive_archiverecord WHERE seq = %s", [record.seq])
+        (raw,) = cursor.fetchone()
+    assert raw.startswith("sm4gcm:")
+    assert ID_NUMBER not in raw and MOBILE not in raw and "张三" not in raw
+    stored = ArchiveRecord.objects.get(seq=record.seq)
+    assert ID_NUMBER in stored.snapshot and MOBILE in stored.snapshot
+
+
+def test_update_through_the_model_is_refused_and_nothing_changes(append):
+    record = append(1)
+    original_ref = record.business_ref
+
+    record.business_ref = "forged"
+    with pytest.raises(AppendOnlyError):
+        record.save()
+    with pytest.raises(AppendOnlyError):
+        ArchiveRecord.objects.filter(seq=1).update(business_ref="forged")
+    with pytest.raises(AppendOnlyError):
+        record.delete()
+    with pytest.raises(AppendOnlyError):
+        ArchiveRecord.objects.all().delete()
+
+    assert ArchiveRecord.objects.get(seq=1).business_ref == original_ref
+    assert ArchiveRecord.objects.count() == 1
+
+
+def test_business_rollback_takes_the_archive_with_it(append):
+    append(1)
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        archive_append(business_type="refund", business_ref="rf-1", subject_ref="acct_public_1", data={"a": 1}, now=FROZEN_NOW)
+        raise RuntimeError("business write failed after archiving")
+
+    assert list(ArchiveRecord.objects.values_list("seq", flat=True)) == [1]
+    assert ArchiveHead.objects.get().last_seq == 1
+    assert append(2).seq == 2
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        ({"subject_ref": ID_NUMBER}, ArchiveError),
+        ({"subject_ref": MOBILE}, ArchiveError),
+        ({"business_ref": ""}, ArchiveError),
+        ({"business_type": "lottery"}, ValueError),
+        ({"data": {"amount": 350.0}}, TypeError),
+        ({"at": dt.datetime(2026, 3, 1, 9, 30)}, ArchiveError),
+    ],
+)
+def test_wrong_calls_are_refused_and_write_nothing(append, overrides, error):
+    with pytest.raises(error):
+        append(1, **overrides)
+
+    assert ArchiveRecord.objects.count() == 0
+    assert not ArchiveHead.objects.filter(last_seq__gt=0).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_append_outside_a_transaction_is_refused():
+    with pytest.raises(ArchiveError, match="transaction.atomic"):
+        archive_append(business_type="payment", business_ref="p-1", subject_ref="acct_public_1", data={}, now=FROZEN_NOW)
+
+    assert ArchiveRecord.objects.count() == 0

@@ -1,0 +1,173 @@
+"""audit_record (REQUIREMENTS §7: every access to personal data traceable):
+actor kind, masked IP, request id, masked changes, chain links, one log line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from django.test import RequestFactory
+
+from shebao.archive.integrity import GENESIS_HASH, AppendOnlyError
+from shebao.audit.models import AuditEvent, AuditHead
+from shebao.audit.services import AuditError, audit_record, mask_ip
+from shebao.common.logging import JsonFormatter, RequestIdFilter, request_id_var
+from tests.audit.factories import FROZEN_NOW
+
+pytestmark = pytest.mark.django_db
+
+
+def test_events_are_chained_from_seq_1(citizen, staff):
+    first = audit_record(actor=citizen, action="account.register", subject_type="account", subject_ref=citizen.public_id, now=FROZEN_NOW)
+    second = audit_record(actor=None, action="account.login.failed", outcome="failure", now=FROZEN_NOW)
+    third = audit_record(actor=staff, action="staff.view_personal_data", subject_type="archive_record", subject_ref="arc_1", now=FROZEN_NOW)
+    fourth = audit_record(actor=None, actor_kind="system", action="batch.deduction.start", now=FROZEN_NOW)
+
+    assert [e.seq for e in (first, second, third, fourth)] == [1, 2, 3, 4]
+    assert [e.actor_kind for e in (first, second, third, fourth)] == ["citizen", "anonymous", "staff", "system"]
+    assert (first.prev_hash, second.prev_hash, third.prev_hash) == (GENESIS_HASH, first.chain_hash, second.chain_hash)
+    assert second.outcome == "failure" and second.actor is None
+    assert first.digest_algorithm == "SM3" and len(first.chain_hash) == 64
+    assert AuditHead.objects.get().last_seq == 4
+
+
+def test_ip_is_stored_masked_and_request_id_comes_from_the_request(citizen):
+    request = RequestFactory().get("/", REMOTE_ADDR="203.0.113.77")
+    request.request_id = "req-0123456789"
+
+    event = audit_record(actor=citizen, action="account.login.sms", request=request, now=FROZEN_NOW)
+
+    event.refresh_from_db()
+    assert event.ip == "203.0.113.0"
+    assert event.request_id == "req-0123456789"
+
+
+def test_request_id_falls_back_to_the_logging_context(citizen):
+    token = request_id_var.set("ctx-request-42")
+    try:
+        event = audit_record(actor=citizen, action="account.step_up", now=FROZEN_NOW)
+    finally:
+        request_id_var.reset(token)
+
+    assert event.request_id == "ctx-request-42"
+    assert event.ip is None
+    assert audit_record(actor=citizen, action="account.step_up", now=FROZEN_NOW).request_id == ""
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [("192.168.10.254", "192.168.10.0"), ("2001:db8:abcd:12:34::1", "2001:db8:abcd::"), ("not-an-ip", None), ("", None)],
+)
+def test_mask_ip(raw, masked):
+    assert mask_ip(raw) == masked
+
+
+def test_changes_are_stored_as_given_masked_pairs(citizen):
+    changes = {"mobile": {"old": "138****5678", "new": "139****0000"}}
+
+    event = audit_record(actor=citizen, action="account.change_mobile", subject_type="account", subject_ref=citizen.public_id, changes=changes, now=FROZEN_NOW)
+
+    event.refresh_from_db()
+    assert event.changes == changes
+
+
+def test_anonymous_request_user_is_recorded_as_anonymous():
+    event = audit_record(actor=AnonymousUser(), action="account.login.failed", outcome="failure", now=FROZEN_NOW)
+
+    assert (event.actor, event.actor_kind) == (None, "anonymous")
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"action": "Login"},
+        {"action": "account"},
+        {"action": "account.login", "outcome": "maybe"},
+        {"action": "account.login", "changes": {"mobile": "139****0000"}},
+        {"action": "account.login", "actor_kind": "staff"},
+        {"action": "account.login", "now": dt.datetime(2026, 3, 1, 9, 30)},
+    ],
+)
+def test_wrong_calls_are_refused_and_write_nothing(kwargs):
+    kwargs = {"actor": None, "now": FROZEN_NOW, **kwargs}
+
+    with pytest.raises((AuditError, ValueError)):
+        audit_record(**kwargs)
+
+    assert AuditEvent.objects.count() == 0
+
+
+class _ListHandler(logging.Handler):
+    """Formats records the way the console handler does, into a list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+def test_one_log_line_without_personal_data(citizen):
+    request = RequestFactory().get("/", REMOTE_ADDR="198.51.100.9")
+    request.request_id = "req-log-000001"
+    handler = _ListHandler()
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(JsonFormatter())
+    audit_logger = logging.getLogger("shebao.audit")
+    audit_logger.addHandler(handler)
+    try:
+        audit_record(
+            actor=citizen, action="account.change_address", subject_ref=citizen.public_id,
+            changes={"address": {"old": "南宁市青秀区****", "new": "南宁市西乡塘区***"}}, request=request, now=FROZEN_NOW,
+        )
+    finally:
+        audit_logger.removeHandler(handler)
+
+    (line,) = handler.lines
+    payload = json.loads(line)
+    assert {k: payload[k] for k in ("logger", "action", "outcome", "subject_ref", "request_id", "audit_seq")} == {
+        "logger": "shebao.audit", "action": "account.change_address", "outcome": "success",
+        "subject_ref": citizen.public_id, "request_id": "req-log-000001", "audit_seq": 1,
+    }
+    assert "南宁" not in line and "198.51.100" not in line
+
+
+def test_rows_cannot_be_changed_or_deleted_through_the_model(citizen):
+    event = audit_record(actor=citizen, action="account.register", now=FROZEN_NOW)
+
+    event.outcome = "failure"
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    with pytest.raises(AppendOnlyError):
+        event.delete()
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.update(outcome="failure")
+
+    assert list(AuditEvent.objects.values_list("outcome", flat=True)) == ["success"]
+
+
+def test_an_account_with_audit_history_cannot_be_deleted(citizen):
+    from django.db.models import ProtectedError
+
+    audit_record(actor=citizen, action="account.register", now=FROZEN_NOW)
+
+    with pytest.raises(ProtectedError), transaction.atomic():
+        citizen.delete()
+    assert AuditEvent.objects.filter(actor=citizen).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_works_outside_a_transaction_and_rolls_back_with_its_caller(citizen):
+    outside = audit_record(actor=citizen, action="account.login.password", now=FROZEN_NOW)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit_record(actor=citizen, action="account.change_address", now=FROZEN_NOW)
+        raise RuntimeError("the business write failed")
+    after = audit_record(actor=citizen, action="account.logout", now=FROZEN_NOW)
+
+    assert list(AuditEvent.objects.order_by("seq").values_list("seq", "action")) == [(1, "account.login.password"), (2, "account.logout")]
+    assert after.prev_hash == outside.chain_hash

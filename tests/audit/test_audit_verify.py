@@ -1,0 +1,98 @@
+"""manage.py verify_audit: the SM3 chain of the audit log passes when intact
+and names the seq of a row changed, deleted or inserted with raw SQL."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from shebao.audit.services import audit_record
+from tests.audit.factories import FROZEN_NOW
+
+pytestmark = pytest.mark.django_db
+
+
+def run_verify() -> tuple[bool, str]:
+    out = StringIO()
+    try:
+        call_command("verify_audit", stdout=out)
+    except CommandError as exc:
+        return False, out.getvalue() + str(exc)
+    return True, out.getvalue()
+
+
+def raw(sql: str, params: list | None = None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+
+
+@pytest.fixture
+def three_events(citizen, staff):
+    return [
+        audit_record(actor=citizen, action="account.register", subject_ref=citizen.public_id, now=FROZEN_NOW),
+        audit_record(actor=None, action="account.login.failed", outcome="failure", now=FROZEN_NOW),
+        audit_record(actor=staff, action="staff.view_personal_data", subject_ref="arc_1", changes={"mobile": {"old": "138****5678", "new": "139****0000"}}, now=FROZEN_NOW),
+    ]
+
+
+def test_empty_log_passes():
+    assert run_verify() == (True, "审计日志校验通过：0 条\n")
+
+
+def test_intact_log_passes(three_events):
+    assert run_verify() == (True, "审计日志校验通过：3 条\n")
+
+
+def test_changed_outcome_is_named(three_events):
+    raw("UPDATE audit_auditevent SET outcome = 'success' WHERE seq = 2")
+
+    ok, output = run_verify()
+
+    assert not ok
+    assert "seq 2：链断裂（链哈希重算不符）" in output
+    assert "seq 1" not in output and "seq 3" not in output
+
+
+def test_changed_changes_are_named(three_events):
+    raw("UPDATE audit_auditevent SET changes = %s WHERE seq = 3", ['{"mobile": {"old": "138****5678", "new": "137****1111"}}'])
+
+    ok, output = run_verify()
+
+    assert not ok
+    assert "seq 3：链断裂（链哈希重算不符）" in output
+
+
+def test_deleted_middle_row_is_named(three_events):
+    raw("DELETE FROM audit_auditevent WHERE seq = 2")
+
+    ok, output = run_verify()
+
+    assert not ok
+    assert "seq 2：链断裂（记录缺失）" in output
+    assert "seq 3：链断裂（prev_hash 与上一条的链哈希不符）" in output
+
+
+def test_deleted_tail_is_caught_by_the_head(three_events):
+    raw("DELETE FROM audit_auditevent WHERE seq = 3")
+
+    ok, output = run_verify()
+
+    assert not ok
+    assert "seq 3：链断裂" in output
+
+
+def test_row_inserted_behind_the_head_is_named(three_events):
+    last = three_events[-1]
+    raw(
+        "INSERT INTO audit_auditevent (seq, created_at, actor_kind, action, subject_type, subject_ref, outcome, changes, request_id, prev_hash, chain_hash, digest_algorithm)"
+        " VALUES (4, %s, 'anonymous', 'account.login.failed', '', '', 'failure', '{}', '', %s, %s, 'SM3')",
+        [FROZEN_NOW, last.chain_hash, "e" * 64],
+    )
+
+    ok, output = run_verify()
+
+    assert not ok
+    assert "seq 4：链断裂（链头之后多出的记录）" in output
