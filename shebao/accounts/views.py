@@ -216,3 +216,28 @@ def step_up_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+@citizen_required
+def records(request):
+    """办理记录: the person's own archived businesses."""
+    from shebao.archive.selectors import archive_list
+
+    return render(request, "accounts/records.html", {"records": archive_list(subject_ref=request.user.public_id)[:50]})
+
+
+@citizen_required
+def record_detail(request, public_id: str):
+    """One archived business; another person's record is simply not found."""
+    from django.http import Http404
+
+    from shebao.archive.integrity import suite_for
+    from shebao.archive.selectors import archive_get
+
+    record = archive_get(public_id=public_id, subject_ref=request.user.public_id)
+    if record is None:
+        raise Http404
+    intact = crypto.digest(record.snapshot.encode(), suite=suite_for(record.digest_algorithm)) == record.digest and crypto.verify(
+        record.chain_hash.encode(), record.service_signature
+    )
+    return render(request, "accounts/record_detail.html", {"record": record, "intact": intact})

@@ -1,7 +1,31 @@
-"""Readiness of the enabled adapters (used by /readyz)."""
+"""Readiness of what the service needs besides the database (used by /readyz):
+the crypto module works with the configured keys, and each enabled adapter is
+fully configured. No call to third parties: a probe must be cheap."""
 
 from __future__ import annotations
 
+from django.conf import settings
+
+
+def _crypto() -> str:
+    from shebao.common import crypto
+
+    try:
+        token = crypto.encrypt("readyz", aad="readyz")
+        ok = crypto.decrypt(token, aad="readyz") == "readyz" and len(crypto.digest(b"readyz")) == 64
+    except Exception as exc:  # noqa: BLE001 - report, never raise, from a probe
+        return f"error: {type(exc).__name__}"
+    return "ok" if ok else "error: round trip"
+
+
+def _configured(name: str, config: dict, keys: tuple[str, ...]) -> str:
+    missing = [k for k in keys if not config.get(k)]
+    return "ok" if not missing else f"error: {name} missing {', '.join(missing)}"
+
 
 def adapter_checks() -> dict[str, str]:
-    return {}
+    return {
+        "crypto": _crypto(),
+        "sms": _configured("SMS", settings.SMS, ("ENDPOINT", "ACCESS_KEY_ID", "ACCESS_KEY_SECRET", "SIGN_NAME", "TEMPLATE_CODE")),
+        "wechat": _configured("WECHAT", settings.WECHAT, ("APPID", "SECRET", "OPEN_BASE", "API_BASE")),
+    }

@@ -15,12 +15,6 @@ from tests.audit.factories import account_create
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def plain_static_storage(settings):
-    """Admin pages need static URLs; the manifest storage needs collectstatic."""
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-
-
 @pytest.fixture
 def viewer():
     staff = account_create(is_staff=True)

@@ -1,0 +1,83 @@
+"""Site-wide pages and HTTP hardening."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_readyz_reports_each_check(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "crypto": "ok", "sms": "ok", "wechat": "ok"}}
+
+
+def test_readyz_unavailable_when_an_adapter_is_not_configured(client, settings):
+    settings.SMS = {**settings.SMS, "ACCESS_KEY_SECRET": ""}
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["sms"] == "error: SMS missing ACCESS_KEY_SECRET"
+
+
+def test_home_has_four_modules_manual_and_elderly_switch(client):
+    page = client.get("/").content.decode()
+    for text in ("用户中心", "涉费业务", "查询业务", "公众服务", "操作手册", "大字版"):
+        assert text in page
+
+
+def test_elderly_mode_is_remembered(client):
+    assert 'class="elderly"' not in client.get("/").content.decode()
+    response = client.post("/elderly", {"next": "/manual"})
+    assert response.status_code == 302 and response["Location"] == "/manual"
+    page = client.get("/").content.decode()
+    assert 'class="elderly"' in page and 'data-weui-mode="care"' in page and "标准版" in page
+    client.post("/elderly", {"next": "/"})
+    assert 'class="elderly"' not in client.get("/").content.decode()
+
+
+def test_elderly_switch_refuses_open_redirect(client):
+    response = client.post("/elderly", {"next": "https://evil.example/"})
+    assert response["Location"] == "/"
+
+
+def test_strict_csp_and_security_headers(client):
+    response = client.get("/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "object-src 'none'" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert len(response["X-Request-Id"]) == 32
+
+
+def test_no_inline_script_in_pages(client):
+    for url in ("/", "/accounts/login", "/accounts/register", "/manual", "/m/user", "/m/fees", "/m/query", "/m/public"):
+        page = client.get(url).content.decode()
+        assert "<script>" not in page and "onclick=" not in page, url
+        for chunk in page.split("<script")[1:]:
+            assert chunk.lstrip().startswith("src="), url
+
+
+def test_every_form_carries_csrf_token(client):
+    for url in ("/accounts/login", "/accounts/register", "/"):
+        page = client.get(url).content.decode()
+        assert page.count("<form") == page.count('name="csrfmiddlewaretoken"'), url
+
+
+def test_post_without_csrf_token_refused(client):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/accounts/login", {"identifier": "x", "password": "y"})
+    assert response.status_code == 403
+    assert "页面已过期" in response.content.decode()
+
+
+def test_unknown_module_is_404(client):
+    assert client.get("/m/nothing").status_code == 404
