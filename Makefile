@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 VENDOR := shebao/web/static/vendor
 
-.PHONY: run test venv assets db lint lock browser bench clean
+.PHONY: run test venv assets db lint lock browser bench clean receipt-fonts receipt-tools
 
 $(VENV)/.installed: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ db: venv
 	$(PY) manage.py seed_demo
 	$(PY) manage.py collectstatic --noinput -v0
 
-run: venv assets db
+run: venv assets db receipt-fonts
 	@echo "掌上办 on http://127.0.0.1:$(PORT)  (demo logins in README.md)"
 	PORT=$(PORT) $(VENV)/bin/gunicorn config.wsgi:application --bind 127.0.0.1:$(PORT) \
 		--worker-class gthread --workers 2 --threads 4 --access-logfile - --graceful-timeout 5
@@ -38,8 +38,16 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || command -v /usr/bin/chromium >/dev/null 2>&1 || \
 		(apt-get install -y chromium fonts-noto-cjk >/dev/null || (apt-get update >/dev/null && apt-get install -y chromium fonts-noto-cjk >/dev/null))
 
-test: venv assets browser
+test: venv assets browser receipt-fonts receipt-tools
 	SHEBAO_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
+
+receipt-fonts:
+	@test -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc || \
+		(apt-get install -y fonts-noto-cjk >/dev/null || (apt-get update >/dev/null && apt-get install -y fonts-noto-cjk >/dev/null))
+
+receipt-tools:
+	@(command -v pdftoppm && command -v zbarimg) >/dev/null 2>&1 || \
+		(apt-get install -y poppler-utils zbar-tools >/dev/null || (apt-get update >/dev/null && apt-get install -y poppler-utils zbar-tools >/dev/null))
 
 lint: venv
 	$(VENV)/bin/ruff check shebao config tests

@@ -16,6 +16,7 @@ def _generate() -> dict[str, str]:
     sm2 = SM2()
     private_key, _public_key = sm2.generate_keypair()
     return {
+        **_payment_keys(),
         "SECRET_KEY": secrets.token_urlsafe(50),
         "SHEBAO_PII_KEY": secrets.token_hex(16),
         "SHEBAO_INDEX_KEY": secrets.token_hex(32),
@@ -25,19 +26,37 @@ def _generate() -> dict[str, str]:
     }
 
 
-def load_dev_secrets(path: Path) -> dict[str, str]:
-    """Load the secrets file, creating it (mode 600) on first use."""
-    if path.exists():
-        return json.loads(path.read_text())
-    values = _generate()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+def _payment_keys() -> dict[str, str]:
+    from shebao.adapters.payment.keys import generate_dev_keys
+
+    return generate_dev_keys()
+
+
+def _write(path: Path, values: dict[str, str], *, replace: bool) -> None:
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         json.dump(values, fh)
+    if replace:
+        os.replace(tmp, path)
+        return
     try:
         os.link(tmp, path)  # atomic: the first process to start wins
     except FileExistsError:
         pass
     tmp.unlink(missing_ok=True)
+
+
+def load_dev_secrets(path: Path) -> dict[str, str]:
+    """Load the secrets file, creating it (mode 600) on first use; keys added
+    by a newer version of the service are generated and written back."""
+    if path.exists():
+        values = json.loads(path.read_text())
+        if "WECHATPAY_APIV3_KEY" not in values:
+            _write(path, {**_payment_keys(), **values}, replace=True)
+            values = json.loads(path.read_text())
+        return values
+    values = _generate()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write(path, values, replace=False)
     return json.loads(path.read_text())

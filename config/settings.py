@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "shebao.accounts",
     "shebao.audit",
     "shebao.archive",
+    "shebao.rules",
+    "shebao.fees",
     "shebao.web",
     "shebao.adapters.sms",
     "shebao.adapters.wechat",
@@ -98,6 +100,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # IMMEDIATE: a write transaction takes the lock at BEGIN, so concurrent
     # writers wait (timeout) instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+    if ENV == "test":
+        # A file, not shared-cache memory: tests that run the app in a server
+        # thread (payment notifications) need real locking with a busy timeout.
+        DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.Account"
@@ -180,6 +186,26 @@ WECHAT = {
     "TIMEOUT_SECONDS": float(os.environ.get("WECHAT_TIMEOUT_SECONDS", "5")),
 }
 
+PAYMENT = {
+    "WECHATPAY": {
+        "MCHID": os.environ.get("WECHATPAY_MCHID", "1900000109"),
+        "APPID": os.environ.get("WECHATPAY_APPID", WECHAT["APPID"]),
+        "MERCHANT_SERIAL_NO": os.environ.get("WECHATPAY_MERCHANT_SERIAL_NO", _secrets.get("WECHATPAY_MERCHANT_SERIAL_NO", "")),
+        "MERCHANT_PRIVATE_KEY": os.environ.get("WECHATPAY_MERCHANT_PRIVATE_KEY", _secrets.get("WECHATPAY_MERCHANT_PRIVATE_KEY", "")),
+        "APIV3_KEY": os.environ.get("WECHATPAY_APIV3_KEY", _secrets.get("WECHATPAY_APIV3_KEY", "")),
+        "PLATFORM_PUBLIC_KEY": os.environ.get("WECHATPAY_PLATFORM_PUBLIC_KEY", _secrets.get("WECHATPAY_PLATFORM_PUBLIC_KEY", "")),
+        "PLATFORM_PUBLIC_KEY_ID": os.environ.get("WECHATPAY_PLATFORM_PUBLIC_KEY_ID", _secrets.get("WECHATPAY_PLATFORM_PUBLIC_KEY_ID", "")),
+        "BASE_URL": os.environ.get("WECHATPAY_BASE_URL", "https://api.mch.weixin.qq.com" if PRODUCTION else f"{SELF_URL}/sim/wxpay"),
+        # https in production, no query string (interfaces.md §4.2)
+        "NOTIFY_URL": os.environ.get("WECHATPAY_NOTIFY_URL", f"{SELF_URL}/api/pay/wechatpay/notify"),
+        "CASHIER_URL": f"{SELF_URL}/sim/wxpay/cashier" if SIMULATORS_ENABLED else "",
+        "TIMEOUT_SECONDS": float(os.environ.get("WECHATPAY_TIMEOUT_SECONDS", "10")),
+        # development only: the simulator's halves of the key pairs; never set in production
+        "MERCHANT_PUBLIC_KEY": "" if PRODUCTION else _secrets.get("WECHATPAY_MERCHANT_PUBLIC_KEY", ""),
+        "PLATFORM_PRIVATE_KEY": "" if PRODUCTION else _secrets.get("WECHATPAY_PLATFORM_PRIVATE_KEY", ""),
+    }
+}
+
 # --- SMS code policy (ASVS v5.0.0-6.5.x, 6.6.x) ---
 OTP_TTL_SECONDS = 300
 OTP_MIN_INTERVAL_SECONDS = 60
@@ -203,5 +229,7 @@ LOGGING = {
         # httpx logs whole URLs at INFO; WeChat puts the secret and code in the query.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # fontTools logs kept glyph ids at INFO: they would reveal a payer's name.
+        "fontTools": {"level": "WARNING"},
     },
 }

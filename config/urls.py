@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from config.api import api
+from shebao.fees import views as fees_views
 from shebao.web import views as web_views
 
 admin.site.site_header = "个人社保费掌上办 · 后台管理"
@@ -15,5 +17,8 @@ urlpatterns = [
     path("manual", web_views.manual, name="manual"),
     path("accounts/", include("shebao.accounts.urls")),
     path("query/", include("shebao.core.urls")),
+    path("fees/", include("shebao.fees.urls")),
+    path("verify/<str:code>", fees_views.receipt_verify, name="receipt_verify"),
+    path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

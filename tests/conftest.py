@@ -12,11 +12,6 @@ import pytest
 from shebao.adapters.loopback import LoopbackServer
 
 
-def _not_found(environ, start_response):
-    start_response("404 Not Found", [("Content-Type", "text/plain")])
-    return [b"not a simulator path"]
-
-
 @dataclass
 class Simulators:
     url: str
@@ -26,6 +21,13 @@ class Simulators:
         from shebao.adapters.sms.simulator import latest_code
 
         return latest_code(self.state_dir / "sms.sqlite3", mobile)
+
+    def control(self, system: str, **switches) -> None:
+        """Flip a simulator's fault switches (POST /sim/<system>/_control)."""
+        import httpx
+
+        response = httpx.post(f"{self.url}/sim/{system}/_control", json=switches, timeout=5)
+        assert response.status_code in (200, 204), response.text
 
     def messages(self, mobile: str | None = None) -> list[dict]:
         from shebao.adapters.sms.simulator import read_outbox
@@ -37,13 +39,20 @@ class Simulators:
 def sims(request, tmp_path, settings):
     """SMS and WeChat simulators mounted under /sim/ on a fresh loopback port
     (sharing the test's clock when the test uses the ``clock`` fixture)."""
+    from django.core.wsgi import get_wsgi_application
+
     from shebao.adapters.simulators import SimulatorDispatcher
 
     state_dir = tmp_path / "sim"
     sim_clock = request.getfixturevalue("clock") if "clock" in request.fixturenames else None
-    server = LoopbackServer(SimulatorDispatcher(_not_found, state_dir=state_dir, clock=sim_clock)).start()
+    # Everything that is not a simulator path goes to our own app, so channel
+    # notifications reach /api/... (tests that rely on them use transactional db).
+    server = LoopbackServer(SimulatorDispatcher(get_wsgi_application(), state_dir=state_dir, clock=sim_clock)).start()
+    settings.SELF_URL = server.url
     settings.SMS = {**settings.SMS, "ENDPOINT": f"{server.url}/sim/sms/"}
     settings.WECHAT = {**settings.WECHAT, "OPEN_BASE": f"{server.url}/sim/wechat/open", "API_BASE": f"{server.url}/sim/wechat/api"}
+    settings.PAYMENT = {"WECHATPAY": {**settings.PAYMENT["WECHATPAY"], "BASE_URL": f"{server.url}/sim/wxpay",
+                                      "NOTIFY_URL": f"{server.url}/api/pay/wechatpay/notify", "CASHIER_URL": f"{server.url}/sim/wxpay/cashier"}}
     try:
         yield Simulators(url=server.url, state_dir=state_dir)
     finally:

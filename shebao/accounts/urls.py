@@ -15,6 +15,7 @@ urlpatterns = [
     path("records/<str:public_id>", views.record_detail, name="record_detail"),
     path("step-up", views.step_up, name="step_up"),
     path("wechat/bind", wechat_views.wechat_bind_start, name="wechat_bind"),
+    path("wechat/identify", wechat_views.wechat_identify_start, name="wechat_identify"),
     path("wechat/callback", wechat_views.wechat_callback, name="wechat_callback"),
     path("wechat/unbind", wechat_views.wechat_unbind, name="wechat_unbind"),
 ]

@@ -10,6 +10,7 @@ class SimulatorDispatcher:
 
     def __init__(self, django_app, *, state_dir: Path, clock=None):
         """``clock`` (aware UTC datetime callable) lets tests move the simulators' time."""
+        from shebao.adapters.payment.simulator import make_wechatpay_simulator
         from shebao.adapters.sms.simulator import make_sms_simulator
         from shebao.adapters.wechat.simulator import make_wechat_simulator
 
@@ -20,6 +21,7 @@ class SimulatorDispatcher:
             "/sim/wechat": make_wechat_simulator(
                 state_dir / "wechat.sqlite3", **({"now": lambda: clock().timestamp()} if clock else {})
             ),
+            "/sim/wxpay": make_wechatpay_simulator(state_dir / "wxpay.sqlite3", clock=clock),
         }
 
     def __call__(self, environ, start_response):

@@ -21,3 +21,6 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+from shebao.common.states import StateTransition  # noqa: E402,F401 - registered with the app

@@ -6,6 +6,7 @@ simulator's outbox (/sim/sms/ or ``manage.py outbox``)."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from shebao.common.idgen import make_resident_id
 
@@ -22,6 +23,13 @@ DEMO_PEOPLE = [
     ("王芳", "resident", "450100", ("450105", dt.date(1978, 9, 9), 62), "", "14501020000", "无", ["10210-RES", "10212-RES"], False, True),
     ("陆小龙", "flexible", "450200", ("450202", dt.date(1992, 4, 4), 111), "", None, "无", ["10210-FLEX", "10212-FLEX"], False, True),
 ]
+
+
+# Assessed amounts pushed by social security for the demo (社保核定):
+# name -> [(insurance type code, contribution year, months, base, rate)]
+ASSESSED = {
+    "黄志强": [("10210-FLEX", 2026, range(1, 7), Decimal("4371.00"), Decimal("0.2000"))],
+}
 
 
 def demo_id(person) -> str:

@@ -145,3 +145,110 @@ class Enrolment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.insurance_type} ({self.get_state_display()})"
+
+
+class DeclarationMode(models.TextChoices):
+    SELF = "self", "自主申报"
+    ASSESSED = "assessed", "社保核定（特殊缴费）"
+
+
+class DeclarationState(models.TextChoices):
+    DECLARED = "declared", "已申报待缴费"
+    PAID = "paid", "已缴费"
+    VOIDED = "voided", "已作废"
+
+
+class Declaration(models.Model):
+    """A declaration (申报) held by the core: one insurance type, one contribution
+    year, a run of fee periods (费款所属期), the base and rate used, the amount.
+    Self-declared ones come from the payer; assessed ones are pushed by the social
+    security agency through the special channel (社保核定)."""
+
+    TRANSITIONS = {
+        DeclarationState.DECLARED: {DeclarationState.PAID, DeclarationState.VOIDED},
+        DeclarationState.PAID: set(),
+        DeclarationState.VOIDED: set(),
+    }
+
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    declaration_no = models.CharField("应征凭证序号", max_length=24, unique=True)
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="declarations")
+    insurance_type = models.ForeignKey(InsuranceType, on_delete=models.PROTECT, verbose_name="险种")
+    contribution_year = models.PositiveSmallIntegerField("缴费年度")
+    period_from = models.CharField("费款所属期起", max_length=6)
+    period_to = models.CharField("费款所属期止", max_length=6)
+    base_amount = models.DecimalField("缴费基数", max_digits=14, decimal_places=2, null=True, blank=True)
+    rate = models.DecimalField("费率", max_digits=6, decimal_places=4, null=True, blank=True)
+    amount = models.DecimalField("应缴金额", max_digits=14, decimal_places=2)
+    mode = models.CharField("申报方式", max_length=16, choices=DeclarationMode.choices)
+    rule_refs = models.JSONField("依据规则", default=list)
+    state = models.CharField("状态", max_length=16, choices=DeclarationState.choices, default=DeclarationState.DECLARED)
+    declared_at = models.DateTimeField("申报时间")
+    tax_receipt = models.ForeignKey("TaxReceipt", on_delete=models.PROTECT, null=True, blank=True, related_name="declarations")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "申报（内置核心）"
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="declaration_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"申报 {self.declaration_no}"
+
+
+class DeclarationLine(models.Model):
+    """One fee period of a declaration. While the declaration is live (declared
+    or paid) its periods are unique per payer and insurance type: a period can
+    be paid only once (security.md §6.2 invariant 3, enforced by the database)."""
+
+    declaration = models.ForeignKey(Declaration, on_delete=models.CASCADE, related_name="lines")
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT)
+    insurance_type = models.ForeignKey(InsuranceType, on_delete=models.PROTECT)
+    period = models.CharField("费款所属期", max_length=6)
+    amount = models.DecimalField("金额", max_digits=14, decimal_places=2)
+    live = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payer", "insurance_type", "period"], condition=models.Q(live=True), name="declaration_line_period_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.amount}"
+
+
+class TaxReceiptState(models.TextChoices):
+    PAID = "paid", "已缴费"
+    REMITTED = "remitted", "已上解未入库"
+    IN_TREASURY = "in_treasury", "已入库"
+
+
+class TaxReceipt(models.Model):
+    """A tax receipt (税票 / 电子缴款凭证) issued by the core when a payment is
+    recorded. Exactly one per channel transaction (``source_ref`` unique)."""
+
+    TRANSITIONS = {
+        TaxReceiptState.PAID: {TaxReceiptState.REMITTED},
+        TaxReceiptState.REMITTED: {TaxReceiptState.IN_TREASURY},
+        TaxReceiptState.IN_TREASURY: set(),
+    }
+
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    receipt_no = models.CharField("电子缴款凭证号", max_length=24, unique=True)
+    verify_code = models.CharField("验证码", max_length=16, unique=True)
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="tax_receipts")
+    source_ref = models.CharField("支付来源", max_length=96, unique=True)  # "<channel>:<transaction id>"
+    channel = models.CharField("缴费渠道", max_length=32)
+    bank_serial_no = models.CharField("银行流水号", max_length=64)
+    amount = models.DecimalField("金额", max_digits=14, decimal_places=2)
+    paid_at = models.DateTimeField("缴费时间")
+    state = models.CharField("状态", max_length=16, choices=TaxReceiptState.choices, default=TaxReceiptState.PAID)
+    remitted_at = models.DateTimeField("上解时间", null=True, blank=True)
+    in_treasury_at = models.DateTimeField("入库时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "税票（内置核心）"
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="tax_receipt_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"税票 {self.receipt_no}"

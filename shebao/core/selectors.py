@@ -25,3 +25,9 @@ def payer_get_by_registration_no(*, registration_no: str) -> Payer:
         .prefetch_related("enrolments__insurance_type")
         .get(registration_no=registration_no)
     )
+
+
+def insurance_type_names() -> dict[str, str]:
+    from shebao.core.models import InsuranceType
+
+    return dict(InsuranceType.objects.values_list("code", "name"))

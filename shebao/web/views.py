@@ -72,8 +72,8 @@ def _modules():
             "title": "涉费业务",
             "desc": "社保费申报缴纳及相关业务。标注“暂未开通”的业务请暂到办税服务厅或银行办理。",
             "items": [
-                {"name": "申报及缴纳", "note": SOON},
-                {"name": "缴费回单", "note": SOON},
+                {"name": "申报及缴纳", "url": reverse("fees:declare"), "note": "按年度和档次缴费"},
+                {"name": "缴费记录与缴费回单", "url": reverse("fees:payments"), "note": "回单下载、真伪验证"},
                 {"name": "社保费退费申请", "note": SOON},
                 {"name": "委托扣款缴费协议", "note": SOON},
                 {"name": "城乡居民应缴费额确定", "note": SOON},

@@ -175,3 +175,11 @@ def standard_other_small_targets(audit: Audit) -> list[str]:
 
 def unnamed_controls(audit: Audit) -> list[str]:
     return [f"{audit.url}: form control without an accessible name: {n['what']}" for n in audit.names if not n["name"]]
+
+
+def page_findings(page) -> list[str]:
+    """What the current page fails, by its mode: all 大字版 numbers when it is on, the
+    44x44 buttons otherwise; unnamed form controls in both."""
+    audit = measure(page)
+    found = elderly_failures(audit) if audit.elderly else standard_button_failures(audit)
+    return found + unnamed_controls(audit)

@@ -18,7 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -104,10 +104,11 @@ def _with_db_name(url: str, name: str) -> str:
 
 
 def _pg_admin(url: str, sql: str) -> None:
+    """Run one statement (CREATE/DROP DATABASE) in the server's ``postgres`` database."""
     import psycopg
 
-    admin = _with_db_name(url, "postgres").replace("postgis://", "postgresql://").replace("pgsql://", "postgresql://")
-    with psycopg.connect(admin.replace("postgres://", "postgresql://", 1), autocommit=True, connect_timeout=10) as conn:
+    parts = urlsplit(_with_db_name(url, "postgres"))
+    with psycopg.connect(urlunsplit(("postgresql", *parts[1:])), autocommit=True, connect_timeout=10) as conn:
         conn.execute(sql)
 
 
@@ -121,7 +122,7 @@ class Server:
 
     def get(self, path: str, *, timeout: float = 5.0) -> tuple[int, bytes]:
         try:
-            with urllib.request.urlopen(self.url + path, timeout=timeout) as resp:  # noqa: S310 - loopback
+            with urllib.request.urlopen(self.url + path, timeout=timeout) as resp:
                 return resp.status, resp.read()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()
@@ -290,6 +291,8 @@ class Phone:
     base_url: str
     shots_dir: Path
     shots: list[Path] = field(default_factory=list)
+    audit: Callable[[object], list[str]] | None = None  # run on every shot; what it finds is kept
+    findings: list[str] = field(default_factory=list)
 
     def goto(self, path: str):
         response = self.page.goto(self.base_url + path)
@@ -305,6 +308,8 @@ class Phone:
         target = self.shots_dir / f"{len(self.shots) + 1:02d}-{_slug(name)}.png"
         self.page.screenshot(path=str(target), full_page=True, scale="css", animations="disabled")
         self.shots.append(target)
+        if self.audit is not None:
+            self.findings.extend(f"{target.name}: {finding}" for finding in self.audit(self.page))
         return target
 
     def elderly(self) -> bool:
@@ -329,7 +334,9 @@ class PhoneFactory:
         self.contexts.append(context)
         shots_dir = ARTIFACTS / _slug(name or self.default_name)
         shutil.rmtree(shots_dir, ignore_errors=True)
-        return Phone(page=context.new_page(), base_url=self.base_url, shots_dir=shots_dir)
+        from tests.browser.a11y import page_findings
+
+        return Phone(page=context.new_page(), base_url=self.base_url, shots_dir=shots_dir, audit=page_findings)
 
     def close(self) -> None:
         for context in self.contexts:
@@ -356,4 +363,3 @@ def kept_phones(browser, server) -> Iterator[PhoneFactory]:
         yield factory
     finally:
         factory.close()
-

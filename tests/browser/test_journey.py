@@ -13,8 +13,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from shebao.core.demo_data import DEMO_PASSWORD, DEMO_PEOPLE, demo_id
 from shebao.common.masking import mask_id_number, mask_mobile
+from shebao.core.demo_data import DEMO_PASSWORD, DEMO_PEOPLE, demo_id
 from tests.browser.flows import (
     PERSON_TYPE_LABEL,
     Person,
@@ -93,6 +93,7 @@ def test_journey_register(kept_phones, outbox, person_type, elderly):
     expect(page.get_by_text(f"您已完成{PERSON_TYPE_LABEL[person_type]}实名注册")).to_be_visible()
     expect_elderly(phone, elderly)
     phone.shot("register-done")
+    assert not phone.findings, "\n".join(phone.findings)
     _journeys[jid] = {"phone": phone, "person": person, "elderly": elderly}
 
 
@@ -155,6 +156,7 @@ def test_journey_continue(outbox, person_type, elderly):
     expect(page.get_by_role("heading", name="登录", exact=True)).to_be_visible()
     expect(page.get_by_label("证件号码或手机号码", exact=True)).to_have_value("")
     phone.shot("me-after-logout")
+    assert not phone.findings, "\n".join(phone.findings)
 
 
 def test_demo_person_insured_information(phone_factory, outbox):
@@ -180,6 +182,7 @@ def test_demo_person_insured_information(phone_factory, outbox):
         pension = page.locator("h3:text-is('企业职工基本养老保险') + dl.kv")
         expect(pension.locator("div:has(> dt:text-is('费率')) > dd")).to_have_text("20%")
         assert demo_id(person) not in page.content()
+    assert not phone.findings, "\n".join(phone.findings)
 
 
 def test_person_without_core_record(phone_factory, outbox):
@@ -196,6 +199,7 @@ def test_person_without_core_record(phone_factory, outbox):
     assert response.status == 200
     expect(page.get_by_text("未查询到您的参保登记信息")).to_be_visible()
     phone.shot("query-no-record")
+    assert not phone.findings, "\n".join(phone.findings)
 
 
 def test_bad_id_number_is_refused_in_place(phone_factory, outbox):
@@ -240,3 +244,4 @@ def test_bad_id_number_is_refused_in_place(phone_factory, outbox):
     expect(page.get_by_role("alert").filter(has_text="证件号码（或手机号码）或密码不正确")).to_be_visible()
     assert phone.path() == "/accounts/login"
     phone.shot("login-refused")
+    assert not phone.findings, "\n".join(phone.findings)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -9,7 +12,18 @@ from shebao.accounts.models import Account
 from shebao.accounts.otp import mobile_index
 from shebao.common import clock, crypto
 from shebao.core import demo_data, reference_data
-from shebao.core.models import Agency, City, Enrolment, IdType, InsuranceType, Payer, TaxOffice
+from shebao.core.models import (
+    Agency,
+    City,
+    Declaration,
+    DeclarationLine,
+    DeclarationMode,
+    Enrolment,
+    IdType,
+    InsuranceType,
+    Payer,
+    TaxOffice,
+)
 from shebao.core.selectors import identity_index
 
 
@@ -22,9 +36,11 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **opts):
         self._reference()
+        call_command("load_demo_rules", stdout=self.stdout)
         if not opts["no_people"]:
             created = sum(self._person(p) for p in demo_data.DEMO_PEOPLE)
             self.stdout.write(f"演示用户：新增 {created} 人，登录密码 {demo_data.DEMO_PASSWORD}")
+            self._assessed_declarations()
         self.stdout.write(self.style.SUCCESS("参考数据已载入"))
 
     def _reference(self) -> None:
@@ -73,3 +89,24 @@ class Command(BaseCommand):
             account.save()
             created = 1
         return created
+
+    def _assessed_declarations(self) -> None:
+        """Assessed amounts pushed by social security (社保核定, special channel) for the demo."""
+        for p in demo_data.DEMO_PEOPLE:
+            for code, year, months, base, rate in demo_data.ASSESSED.get(p[0], []):
+                payer = Payer.objects.get(id_index=identity_index(id_type=IdType.RESIDENT_ID, id_number=demo_data.demo_id(p)))
+                itype = InsuranceType.objects.get(code=code)
+                if Declaration.objects.filter(payer=payer, insurance_type=itype, contribution_year=year, mode=DeclarationMode.ASSESSED).exists():
+                    continue
+                per_month = (base * rate).quantize(Decimal("0.01"))
+                periods = [f"{year}{m:02d}" for m in months]
+                now = clock.now()
+                d = Declaration.objects.create(
+                    public_id=crypto.random_token(12), declaration_no=f"20{year}{payer.pk:06d}{len(periods):02d}{code[-4:]}"[:24],
+                    payer=payer, insurance_type=itype, contribution_year=year, period_from=periods[0], period_to=periods[-1],
+                    base_amount=base, rate=rate, amount=per_month * len(periods), mode=DeclarationMode.ASSESSED,
+                    rule_refs=["社保经办机构核定（演示）"], declared_at=now,
+                )
+                DeclarationLine.objects.bulk_create(
+                    DeclarationLine(declaration=d, payer=payer, insurance_type=itype, period=period, amount=per_month) for period in periods
+                )

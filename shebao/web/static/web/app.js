@@ -16,3 +16,22 @@
     }
   });
 })();
+
+// JSAPI payment inside WeChat: the parameters come signed from the server as
+// data attributes; the result page asks the server (the browser's "ok" is not
+// authoritative, interfaces.md §4.5), so every outcome goes to the return URL.
+(function () {
+  "use strict";
+  var btn = document.getElementById("wxpay");
+  if (!btn) { return; }
+  function pay() {
+    var d = btn.dataset;
+    if (typeof window.WeixinJSBridge === "undefined") { window.location.replace(d.returnUrl); return; }
+    window.WeixinJSBridge.invoke("getBrandWCPayRequest", {
+      appId: d.appId, timeStamp: d.timeStamp, nonceStr: d.nonceStr, "package": d["package"], signType: d.signType, paySign: d.paySign
+    }, function () { window.location.replace(d.returnUrl); });
+  }
+  btn.addEventListener("click", pay);
+  if (typeof window.WeixinJSBridge !== "undefined") { pay(); }
+  else { document.addEventListener("WeixinJSBridgeReady", pay, false); }
+})();

@@ -1,0 +1,173 @@
+"""The embedded core's fee business: declarations, payments and tax receipts in
+our own tables (shebao.core). A deployment with the real core replaces this
+adapter; nothing above the FeeCore port changes.
+
+Treasury timing (embedded only): a receipt is remitted (已上解) at the first
+10:00 Asia/Shanghai at least 2 hours after payment, and in the treasury (已入库)
+one day after remittance. The embedded core applies due steps when a receipt is
+read and in ``manage.py core_advance_receipts``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+
+from shebao.adapters.core.port import CoreConflict, DeclarationInfo, DeclarationRequest, PayerProfile, TaxReceiptInfo
+from shebao.common import crypto
+from shebao.common.clock import SHANGHAI
+from shebao.common.states import transition
+from shebao.core.models import (
+    Declaration,
+    DeclarationLine,
+    DeclarationMode,
+    DeclarationState,
+    EnrolmentState,
+    InsuranceType,
+    Payer,
+    TaxReceipt,
+    TaxReceiptState,
+)
+
+REMIT_MIN_DELAY = dt.timedelta(hours=2)
+TREASURY_DELAY = dt.timedelta(days=1)
+
+
+def expected_remit_at(paid_at: dt.datetime) -> dt.datetime:
+    earliest = (paid_at + REMIT_MIN_DELAY).astimezone(SHANGHAI)
+    ten = earliest.replace(hour=10, minute=0, second=0, microsecond=0)
+    return (ten if ten >= earliest else ten + dt.timedelta(days=1)).astimezone(dt.UTC)
+
+
+def expected_treasury_at(remitted_at: dt.datetime) -> dt.datetime:
+    return remitted_at + TREASURY_DELAY
+
+
+def _number(prefix: str, now: dt.datetime) -> str:
+    return f"{prefix}{now.astimezone(SHANGHAI):%Y%m%d}{secrets.randbelow(10**11):011d}"
+
+
+def _declaration_info(d: Declaration) -> DeclarationInfo:
+    return DeclarationInfo(
+        declaration_no=d.declaration_no, insurance_type_code=d.insurance_type.code, insurance_type=d.insurance_type.name,
+        contribution_year=d.contribution_year, period_from=d.period_from, period_to=d.period_to, base_amount=d.base_amount,
+        rate=d.rate, amount=d.amount, mode=d.mode, state=d.state,
+        receipt_no=d.tax_receipt.receipt_no if d.tax_receipt_id else None,
+    )
+
+
+def _receipt_info(r: TaxReceipt) -> TaxReceiptInfo:
+    decls = tuple(_declaration_info(d) for d in r.declarations.select_related("insurance_type", "tax_receipt").order_by("declaration_no"))
+    return TaxReceiptInfo(
+        receipt_no=r.receipt_no, verify_code=r.verify_code, registration_no=r.payer.registration_no, channel=r.channel,
+        bank_serial_no=r.bank_serial_no, amount=r.amount, paid_at=r.paid_at, state=r.state, state_label=r.get_state_display(),
+        remitted_at=r.remitted_at, in_treasury_at=r.in_treasury_at, declarations=decls,
+    )
+
+
+def _advance(receipt: TaxReceipt, now: dt.datetime) -> TaxReceipt:
+    """Apply the treasury steps that are due by ``now`` (see module docstring)."""
+    if receipt.state == TaxReceiptState.PAID and now >= expected_remit_at(receipt.paid_at):
+        receipt = transition(receipt, TaxReceiptState.REMITTED, actor_ref="system:treasury", reason="银行已上解国库",
+                             now=now, extra={"remitted_at": expected_remit_at(receipt.paid_at)})
+    if receipt.state == TaxReceiptState.REMITTED and now >= expected_treasury_at(receipt.remitted_at):
+        receipt = transition(receipt, TaxReceiptState.IN_TREASURY, actor_ref="system:treasury", reason="国库已入库",
+                             now=now, extra={"in_treasury_at": expected_treasury_at(receipt.remitted_at)})
+    return receipt
+
+
+class EmbeddedFeeCore:
+    """FeeCore over our own tables."""
+
+    def payer_profile(self, *, registration_no: str) -> PayerProfile:
+        payer = Payer.objects.select_related("city", "agency", "tax_office").get(registration_no=registration_no)
+        enrolled = tuple(payer.enrolments.filter(state=EnrolmentState.ACTIVE).values_list("insurance_type__code", flat=True))
+        groups = tuple(g for g in [payer.special_category] if g and g != "无")
+        return PayerProfile(
+            registration_no=payer.registration_no, person_no=payer.person_no, person_type=payer.person_type,
+            city_code=payer.city.division_code, groups=groups, agency=payer.agency.name, tax_office=payer.tax_office.name,
+            enrolled_types=enrolled,
+        )
+
+    def declaration_submit(self, *, registration_no: str, requests: list[DeclarationRequest], now: dt.datetime) -> list[DeclarationInfo]:
+        payer = Payer.objects.get(registration_no=registration_no)
+        out = []
+        try:
+            with transaction.atomic():
+                for req in requests:
+                    itype = InsuranceType.objects.get(code=req.insurance_type_code)
+                    d = Declaration.objects.create(
+                        public_id=crypto.random_token(12), declaration_no=_number("10", now), payer=payer, insurance_type=itype,
+                        contribution_year=req.contribution_year, period_from=req.period_from, period_to=req.period_to,
+                        base_amount=req.base_amount, rate=req.rate, amount=sum((a for _, a in req.lines), Decimal("0.00")),
+                        mode=DeclarationMode.SELF, rule_refs=list(req.rule_refs), declared_at=now,
+                    )
+                    DeclarationLine.objects.bulk_create(
+                        DeclarationLine(declaration=d, payer=payer, insurance_type=itype, period=p, amount=a)
+                        for p, a in req.lines
+                    )
+                    out.append(d)
+        except IntegrityError as exc:
+            raise CoreConflict("所选费款所属期已申报或已缴费，请勿重复申报；如有未完成的缴费，请在“缴费记录”中继续缴费") from exc
+        return [_declaration_info(Declaration.objects.select_related("insurance_type", "tax_receipt").get(pk=d.pk)) for d in out]
+
+    def _declarations(self, registration_no: str):
+        return Declaration.objects.select_related("insurance_type", "tax_receipt").filter(payer__registration_no=registration_no)
+
+    def declarations_pending(self, *, registration_no: str) -> list[DeclarationInfo]:
+        rows = self._declarations(registration_no).filter(state=DeclarationState.DECLARED).order_by("declared_at", "declaration_no")
+        return [_declaration_info(d) for d in rows]
+
+    def declarations_get(self, *, registration_no: str, declaration_nos: list[str]) -> list[DeclarationInfo]:
+        rows = self._declarations(registration_no).filter(declaration_no__in=declaration_nos).order_by("declaration_no")
+        return [_declaration_info(d) for d in rows]
+
+    def declaration_void(self, *, registration_no: str, declaration_no: str, reason: str, now: dt.datetime) -> None:
+        with transaction.atomic():
+            d = self._declarations(registration_no).select_for_update(of=("self",)).get(declaration_no=declaration_no)
+            transition(d, DeclarationState.VOIDED, actor_ref="core", reason=reason, now=now, locked=True)
+            d.lines.update(live=False)
+
+    def payment_record(self, *, registration_no: str, declaration_nos: list[str], channel: str, transaction_id: str,
+                       amount: Decimal, paid_at: dt.datetime) -> TaxReceiptInfo:
+        source_ref = f"{channel}:{transaction_id}"
+        with transaction.atomic():
+            existing = TaxReceipt.objects.filter(source_ref=source_ref).first()
+            if existing is not None:
+                return _receipt_info(existing)
+            decls = list(self._declarations(registration_no).select_for_update(of=("self",)).filter(declaration_no__in=declaration_nos).order_by("pk"))
+            if len(decls) != len(set(declaration_nos)) or any(d.state != DeclarationState.DECLARED for d in decls):
+                raise CoreConflict("申报已缴费或已作废")
+            if sum((d.amount for d in decls), Decimal("0.00")) != amount:
+                raise CoreConflict("缴费金额与申报金额不符")
+            payer = decls[0].payer
+            receipt = TaxReceipt.objects.create(
+                public_id=crypto.random_token(12), receipt_no=_number("33", paid_at), verify_code=crypto.random_token(9).upper()[:12],
+                payer=payer, source_ref=source_ref, channel=channel, bank_serial_no=transaction_id, amount=amount, paid_at=paid_at,
+            )
+            for d in decls:
+                transition(d, DeclarationState.PAID, actor_ref=f"channel:{channel}", reason=f"缴费 {transaction_id}", now=paid_at,
+                           extra={"tax_receipt": receipt}, locked=True)
+            return _receipt_info(receipt)
+
+    def tax_receipt_get(self, *, receipt_no: str, now: dt.datetime | None = None) -> TaxReceiptInfo | None:
+        receipt = TaxReceipt.objects.select_related("payer").filter(receipt_no=receipt_no).first()
+        return None if receipt is None else _receipt_info(_advance(receipt, now) if now else receipt)
+
+    def tax_receipt_by_verify_code(self, *, verify_code: str, now: dt.datetime | None = None) -> TaxReceiptInfo | None:
+        receipt = TaxReceipt.objects.select_related("payer").filter(verify_code=verify_code).first()
+        return None if receipt is None else _receipt_info(_advance(receipt, now) if now else receipt)
+
+    def tax_receipts_list(self, *, registration_no: str) -> list[TaxReceiptInfo]:
+        rows = TaxReceipt.objects.select_related("payer").filter(payer__registration_no=registration_no).order_by("-paid_at")
+        return [_receipt_info(r) for r in rows]
+
+    def receipts_advance(self, *, now: dt.datetime) -> int:
+        """Apply due treasury steps to every receipt not yet in the treasury."""
+        count = 0
+        for receipt in TaxReceipt.objects.exclude(state=TaxReceiptState.IN_TREASURY):
+            if _advance(receipt, now).state != receipt.state:
+                count += 1
+        return count

@@ -1,0 +1,31 @@
+"""Payment-channel callbacks (JSON API, OpenAPI via django-ninja).
+
+WeChat Pay v3 notification contract (interfaces.md §4.6): success = HTTP 204
+with no body; failure = 4XX/5XX with {"code":"FAIL","message":"失败"} so the
+channel retries. A duplicate answers success again and changes nothing."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse, JsonResponse
+from ninja import Router
+
+from shebao.common import clock
+from shebao.fees import services
+from shebao.fees.models import NotificationOutcome
+
+router = Router(tags=["支付通知"])
+
+_ACK = {NotificationOutcome.CREDITED, NotificationOutcome.DUPLICATE, NotificationOutcome.NOT_SUCCESS, NotificationOutcome.DOUBLE_PAYMENT}
+
+
+@router.post("/pay/{channel}/notify", summary="支付结果通知", response={204: None, 400: dict, 401: dict})
+def payment_notify(request, channel: str):
+    """Verify, decrypt and credit a payment notification exactly once."""
+    if channel != "wechatpay":
+        return JsonResponse({"code": "FAIL", "message": "未知渠道"}, status=400)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    outcome = services.notification_handle(channel_name=channel, headers=headers, body=request.body, now=clock.now())
+    if outcome in _ACK:
+        return HttpResponse(status=204)
+    status = 401 if outcome == NotificationOutcome.REJECTED else 400
+    return JsonResponse({"code": "FAIL", "message": "失败"}, status=status)

@@ -1,0 +1,75 @@
+"""Reads of the fee business, always scoped to the logged-in person."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.urls import reverse
+
+from shebao.accounts.models import Account
+from shebao.adapters.core import get_core
+from shebao.adapters.core.embedded_fees import expected_remit_at, expected_treasury_at
+from shebao.adapters.core.port import PayerProfile, TaxReceiptInfo
+from shebao.common.masking import mask_id_number
+from shebao.fees.models import PaymentAttempt, PaymentOrder
+from shebao.fees.receipt_view import ReceiptLine, ReceiptView, TimelineStep
+
+
+def registration_no_for(account: Account) -> str | None:
+    """The person's 登记序号 at the core by their own three elements."""
+    return get_core().registration_find(name=account.name, id_type=account.id_type, id_number=account.id_number)
+
+
+def payer_profile_for(account: Account) -> PayerProfile | None:
+    registration_no = registration_no_for(account)
+    return None if registration_no is None else get_core().payer_profile(registration_no=registration_no)
+
+
+def order_get(*, account: Account, public_id: str) -> PaymentOrder | None:
+    """An order of this person's, or None (another person's order is "not found")."""
+    return PaymentOrder.objects.filter(account=account, public_id=public_id).first()
+
+
+def order_list(*, account: Account):
+    return PaymentOrder.objects.filter(account=account).order_by("-created_at")
+
+
+def attempt_latest(order: PaymentOrder) -> PaymentAttempt | None:
+    return order.attempts.order_by("-created_at").first()
+
+
+def _period(yyyymm: str) -> str:
+    return f"{yyyymm[:4]}-{yyyymm[4:]}"
+
+
+def timeline(info: TaxReceiptInfo) -> tuple[TimelineStep, ...]:
+    """已缴费 → 已上解未入库 → 已入库, with when each happened or is expected."""
+    remit_expected = expected_remit_at(info.paid_at)
+    treasury_expected = expected_treasury_at(info.remitted_at or remit_expected)
+    return (
+        TimelineStep("已缴费", info.paid_at, None),
+        TimelineStep("已上解未入库", info.remitted_at, None if info.remitted_at else remit_expected),
+        TimelineStep("已入库", info.in_treasury_at, None if info.in_treasury_at else treasury_expected),
+    )
+
+
+def receipt_view(*, account: Account, order: PaymentOrder, request, now: dt.datetime, channel_label: str) -> ReceiptView | None:
+    """The receipt of a paid order (REQUIREMENTS §2.2), state as the core says now."""
+    if not order.receipt_no:
+        return None
+    core = get_core()
+    info = core.tax_receipt_get(receipt_no=order.receipt_no, now=now)
+    if info is None or info.registration_no != order.registration_no:
+        return None
+    profile = core.payer_profile(registration_no=order.registration_no)
+    lines = tuple(
+        ReceiptLine(d.insurance_type, _period(d.period_from), _period(d.period_to), d.base_amount, d.amount) for d in info.declarations
+    )
+    return ReceiptView(
+        receipt_no=info.receipt_no, payer_name=account.name, id_number_masked=mask_id_number(account.id_number),
+        agency=profile.agency, person_no=profile.person_no, tax_office=profile.tax_office, lines=lines, total_amount=info.amount,
+        paid_at=info.paid_at, channel=channel_label, bank_serial_no=info.bank_serial_no, state=info.state_label, queried_at=now,
+        timeline=timeline(info), verify_url=settings.SELF_URL + reverse("receipt_verify", args=[info.verify_code]),
+        verify_code=info.verify_code,
+    )

@@ -1,0 +1,215 @@
+"""涉费业务 pages: declare and pay, bills, receipts, public receipt verification.
+Thin: parse, call one service or selector, render."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from shebao.accounts import services as account_services
+from shebao.accounts.models import SmsPurpose
+from shebao.accounts.views import _send_code, citizen_required
+from shebao.accounts.wechat_views import PAY_OPENID
+from shebao.adapters.core import get_core
+from shebao.adapters.payment import get_payment_channel
+from shebao.common import clock, crypto
+from shebao.core.selectors import insurance_type_names
+from shebao.fees import selectors, services
+from shebao.fees.forms import DeclareForm
+from shebao.fees.models import OrderState
+from shebao.fees.quotes import open_choices, quote
+from shebao.rules.periods import FeePeriod
+
+
+@citizen_required
+def index(request):
+    account = request.user
+    profile = selectors.payer_profile_for(account)
+    pending = get_core().declarations_pending(registration_no=profile.registration_no) if profile else []
+    assessed = [d for d in pending if d.mode == "assessed"]
+    open_orders = selectors.order_list(account=account).filter(state=OrderState.OPEN)[:5]
+    return render(request, "fees/index.html", {"profile": profile, "assessed": assessed, "open_orders": open_orders})
+
+
+def _declare_form(request, profile, today, data=None):
+    choices = open_choices(profile=profile, today=today)
+    names = insurance_type_names()
+    type_choices = [(code, names[code]) for code, rules in choices.items() if rules]
+    years = sorted({r.contribution_year for rules in choices.values() for r in rules})
+    raw_year = (data or {}).get("contribution_year") or (str(years[-1]) if years else "")
+    year = int(raw_year) if raw_year.isdigit() and int(raw_year) in years else (years[-1] if years else today.year)
+    rules = [r for rs in choices.values() for r in rs if r.contribution_year == year]
+    periods = [(f"{year}-{m:02d}", f"{year}年{m}月") for m in range(1, 13)]
+    grades = sorted({g for r in rules if r.calculation == "fixed_grade" for g in r.grades})
+    base_grades = sorted({g for r in rules if r.calculation == "base_rate" for g in r.grades})
+    form = DeclareForm(
+        data, type_choices=type_choices, year_choices=[(y, f"{y}年度") for y in years], period_choices=periods,
+        grade_choices=[(str(g), f"{g}元") for g in grades],
+        initial={"idem": crypto.random_token(), "contribution_year": year, "period_from": f"{year}-{today.month:02d}" if year == today.year else f"{year}-01",
+                 "period_to": f"{year}-{today.month:02d}" if year == today.year else f"{year}-12"},
+    )
+    return form, {"names": names, "base_grades": base_grades, "has_base": any(r.calculation == "base_rate" for r in rules),
+                  "has_grade": bool(grades), "rules": rules, "year": year}
+
+
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def declare(request):
+    """申报及缴纳: pick insurance, year, periods and base/grade; see the amount; confirm with SMS; pay."""
+    account = request.user
+    profile = selectors.payer_profile_for(account)
+    if profile is None:
+        return render(request, "fees/no_record.html")
+    now = clock.now()
+    today = clock.today()
+    data = request.POST if request.method == "POST" else None
+    form, ctx = _declare_form(request, profile, today, data)
+    ctx.update({"form": form, "profile": profile, "step_up_fresh": account_services.step_up_is_fresh(session=request.session, now=now)})
+    if data is None:
+        return render(request, "fees/declare.html", ctx)
+    action = request.POST.get("action", "quote")
+    if action == "send_code":
+        _send_code(request, mobile=account.mobile, purpose=SmsPurpose.STEP_UP)
+    if not form.is_valid():
+        return render(request, "fees/declare.html", ctx, status=400 if action == "confirm" else 200)
+    d = form.cleaned_data
+    q = quote(profile=profile, insurance_type_codes=d["insurance_types"], names=ctx["names"], contribution_year=d["contribution_year"],
+              period_from=FeePeriod.parse(d["period_from"]) if d["period_from"] else None,
+              period_to=FeePeriod.parse(d["period_to"]) if d["period_to"] else None, base=d["base"], grade=d["grade"], today=today)
+    ctx["quote"] = q
+    if action != "confirm":
+        return render(request, "fees/declare.html", ctx)
+    if not ctx["step_up_fresh"]:
+        try:
+            account_services.step_up_verify(account=account, code=d["sms_code"], session=request.session, now=now, request=request)
+        except account_services.AccountError as exc:
+            form.add_error("sms_code", "请先获取并输入短信验证码" if not d["sms_code"] else str(exc))
+            return render(request, "fees/declare.html", ctx, status=400)
+    try:
+        order = services.declaration_submit(account=account, registration_no=profile.registration_no, quote=q,
+                                            idempotency_key=d["idem"], now=now, request=request)
+    except services.FeeError as exc:
+        form.add_error(None, str(exc))
+        return render(request, "fees/declare.html", ctx, status=400)
+    return redirect("fees:order", public_id=order.public_id)
+
+
+@citizen_required
+@require_POST
+def pay_assessed(request):
+    account = request.user
+    profile = selectors.payer_profile_for(account)
+    if profile is None:
+        raise Http404
+    try:
+        order = services.order_for_assessed(account=account, registration_no=profile.registration_no,
+                                            declaration_nos=request.POST.getlist("declaration"), now=clock.now(), request=request)
+    except services.FeeError as exc:
+        messages.error(request, str(exc))
+        return redirect("fees:index")
+    return redirect("fees:order", public_id=order.public_id)
+
+
+def _order_or_404(request, public_id):
+    order = selectors.order_get(account=request.user, public_id=public_id)
+    if order is None:
+        raise Http404
+    return order
+
+
+def _order_page(request, order, status=200):
+    declarations = get_core().declarations_get(registration_no=order.registration_no, declaration_nos=list(order.declaration_nos))
+    return render(request, "fees/order.html", {"order": order, "declarations": declarations, "attempt": selectors.attempt_latest(order),
+                                               "channel_label": get_payment_channel().label}, status=status)
+
+
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def order(request, public_id: str):
+    order = _order_or_404(request, public_id)
+    if request.method == "GET":
+        return _order_page(request, order)
+    if request.POST.get("action") == "cancel":
+        try:
+            services.order_cancel(account=request.user, order=order, now=clock.now(), request=request)
+            messages.success(request, "已取消本次缴费")
+        except services.FeeError as exc:
+            messages.error(request, str(exc))
+        return redirect("fees:order", public_id=order.public_id)
+    return _start_payment(request, order)
+
+
+def _openid(request) -> str | None:
+    binding = request.user.wechat_bindings.first()
+    return binding.openid if binding else request.session.get(PAY_OPENID)
+
+
+def _start_payment(request, order):
+    openid = _openid(request)
+    if openid is None:  # JSAPI needs the payer's openid under our appid: silent snsapi_base in WeChat
+        return redirect(f"{reverse('accounts:wechat_identify')}?{urlencode({'next': reverse('fees:order', args=[order.public_id])})}")
+    try:
+        start = services.payment_start(account=request.user, order=order, openid=openid, client_ip=request.META.get("REMOTE_ADDR", "127.0.0.1"),
+                                       now=clock.now(), request=request)
+    except services.FeeError as exc:
+        messages.error(request, str(exc))
+        return redirect("fees:order", public_id=order.public_id)
+    return_url = settings.SELF_URL + reverse("fees:order_return", args=[order.public_id])
+    if start.launch.cashier_url:
+        parts = urlsplit(start.launch.cashier_url)
+        query = f"{parts.query}&" if parts.query else ""
+        return redirect(urlunsplit(parts._replace(query=query + urlencode({"return_url": return_url}))))
+    return render(request, "fees/pay_bridge.html", {"order": order, "params": start.launch.params, "return_url": return_url})
+
+
+@citizen_required
+def order_return(request, public_id: str):
+    """Query-on-return: the channel's answer decides, never the browser's."""
+    order = services.payment_refresh(order=_order_or_404(request, public_id), now=clock.now())
+    if order.state == OrderState.PAID:
+        return redirect("fees:receipt", public_id=order.public_id)
+    attempt = selectors.attempt_latest(order)
+    if attempt and attempt.state == "failed":
+        messages.error(request, f"支付失败：{attempt.failure_reason or '请稍后重试'}。您可以重新支付。")
+    else:
+        messages.error(request, "您尚未完成支付。如已付款，请稍候刷新本页；也可以重新支付。")
+    return redirect("fees:order", public_id=order.public_id)
+
+
+@citizen_required
+def receipt(request, public_id: str):
+    order = _order_or_404(request, public_id)
+    view = selectors.receipt_view(account=request.user, order=order, request=request, now=clock.now(), channel_label=get_payment_channel().label)
+    if view is None:
+        raise Http404
+    return render(request, "fees/receipt.html", {"order": order, "r": view})
+
+
+@citizen_required
+def receipt_pdf(request, public_id: str):
+    from shebao.receipts.pdf import render_receipt_pdf
+
+    order = _order_or_404(request, public_id)
+    view = selectors.receipt_view(account=request.user, order=order, request=request, now=clock.now(), channel_label=get_payment_channel().label)
+    if view is None:
+        raise Http404
+    response = HttpResponse(render_receipt_pdf(view), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="receipt-{view.receipt_no}.pdf"'
+    return response
+
+
+@citizen_required
+def payments(request):
+    return render(request, "fees/payments.html", {"orders": selectors.order_list(account=request.user)[:50]})
+
+
+def receipt_verify(request, code: str):
+    """Public verification reached by the QR code: genuine or not, no personal data."""
+    info = get_core().tax_receipt_by_verify_code(verify_code=code, now=clock.now()) if code.isalnum() or "-" in code or "_" in code else None
+    return render(request, "fees/verify.html", {"info": info, "code": code}, status=200 if info else 404)
