@@ -39,7 +39,8 @@ browser:
 		(apt-get install -y chromium fonts-noto-cjk >/dev/null || (apt-get update >/dev/null && apt-get install -y chromium fonts-noto-cjk >/dev/null))
 
 test: venv assets browser receipt-fonts receipt-tools
-	SHEBAO_ENV=test $(PY) -m pytest $(PYTEST_ARGS)
+	SHEBAO_ENV=test $(PY) -m pytest -n 2 --ignore=tests/browser $(PYTEST_ARGS)
+	SHEBAO_ENV=test $(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
 receipt-fonts:
 	@test -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc || \

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "shebao.web",
     "shebao.adapters.sms",
     "shebao.adapters.wechat",
+    "shebao.bench",  # manage.py bench_flow (docs/performance.md)
 ]
 
 MIDDLEWARE = [
@@ -198,7 +199,10 @@ PAYMENT = {
         "BASE_URL": os.environ.get("WECHATPAY_BASE_URL", "https://api.mch.weixin.qq.com" if PRODUCTION else f"{SELF_URL}/sim/wxpay"),
         # https in production, no query string (interfaces.md §4.2)
         "NOTIFY_URL": os.environ.get("WECHATPAY_NOTIFY_URL", f"{SELF_URL}/api/pay/wechatpay/notify"),
-        "CASHIER_URL": f"{SELF_URL}/sim/wxpay/cashier" if SIMULATORS_ENABLED else "",
+        # the simulator's cashier page; WECHATPAY_CASHIER_URL (ignored in production) points at a
+        # simulator running in its own process (manage.py bench_flow)
+        "CASHIER_URL": (os.environ.get("WECHATPAY_CASHIER_URL", "") if not PRODUCTION else "")
+        or (f"{SELF_URL}/sim/wxpay/cashier" if SIMULATORS_ENABLED else ""),
         "TIMEOUT_SECONDS": float(os.environ.get("WECHATPAY_TIMEOUT_SECONDS", "10")),
         # development only: the simulator's halves of the key pairs; never set in production
         "MERCHANT_PUBLIC_KEY": "" if PRODUCTION else _secrets.get("WECHATPAY_MERCHANT_PUBLIC_KEY", ""),
@@ -208,7 +212,9 @@ PAYMENT = {
 
 # --- SMS code policy (ASVS v5.0.0-6.5.x, 6.6.x) ---
 OTP_TTL_SECONDS = 300
-OTP_MIN_INTERVAL_SECONDS = 60
+# The env override exists for manage.py bench_flow only (a simulated user needs its login
+# and step-up codes within a minute); production always keeps 60 s.
+OTP_MIN_INTERVAL_SECONDS = 60 if PRODUCTION else int(os.environ.get("OTP_MIN_INTERVAL_SECONDS", "60"))
 OTP_MAX_PER_DAY = 10
 OTP_MAX_ATTEMPTS = 5
 LOGIN_MAX_FAILURES = 5

@@ -8,8 +8,9 @@ from pathlib import Path
 class SimulatorDispatcher:
     """Route ``/sim/<system>/...`` to that system's simulator WSGI app."""
 
-    def __init__(self, django_app, *, state_dir: Path, clock=None):
-        """``clock`` (aware UTC datetime callable) lets tests move the simulators' time."""
+    def __init__(self, django_app, *, state_dir: Path, clock=None, sms_flow_control: bool = True):
+        """``clock`` (aware UTC datetime callable) lets tests move the simulators' time;
+        ``sms_flow_control=False`` turns the SMS simulator's per-number limits off (bench only)."""
         from shebao.adapters.payment.simulator import make_wechatpay_simulator
         from shebao.adapters.sms.simulator import make_sms_simulator
         from shebao.adapters.wechat.simulator import make_wechat_simulator
@@ -17,7 +18,7 @@ class SimulatorDispatcher:
         self.django_app = django_app
         state_dir.mkdir(parents=True, exist_ok=True)
         self.mounts = {
-            "/sim/sms": make_sms_simulator(state_dir / "sms.sqlite3", clock=clock),
+            "/sim/sms": make_sms_simulator(state_dir / "sms.sqlite3", clock=clock, flow_control=sms_flow_control),
             "/sim/wechat": make_wechat_simulator(
                 state_dir / "wechat.sqlite3", **({"now": lambda: clock().timestamp()} if clock else {})
             ),

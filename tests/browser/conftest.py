@@ -7,6 +7,7 @@ know they read over HTTP (pages, /sim/sms/outbox.json) or compute (``idgen``).""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -57,13 +58,29 @@ EXPECT_TIMEOUT_MS = 10_000
 
 # Ordering of the suite (see pytest_collection_modifyitems): the service allows one SMS
 # code per number per minute (and so does the SMS simulator, like Aliyun), and a journey
-# needs two codes for the same number (registration, then login). The journeys register
-# first, the other browser tests run while the minute passes, then the journeys go on.
-PHASES = {"register": 0, "middle": 1, "continue": 2}
+# needs two codes for the same number (registration, then login); a payment needs two
+# too (login, then the step-up code before confirming a declaration). So:
+#   login     the payers log in (test_payment), first: their minute starts earliest;
+#   register  the journeys register;
+#   middle    (default) the tests that need at most one code per number, while the
+#             minute passes;
+#   step_up   the payments go on (step-up code): first, their minute ends first;
+#   continue  the journeys go on (login);
+#   late      tests that log in a demo person whose number the payments used: they
+#             wait (see ``_sms_minute_for_late_tests``) for the minute after the step-up.
+# Everything that needs the minute shares the one wait.
+PHASES = {"login": 0, "register": 1, "middle": 2, "step_up": 3, "continue": 4, "late": 5}
+# Tests elsewhere in the suite that log in 张伟 / 李秀兰, whom test_payment logs in early
+# and steps up later: a third code for the number, so after the payments.
+LATE_TESTS = {"test_demo_person_insured_information", "test_elderly_mode_meets_miit_numbers"}
+SMS_MINUTE = 61.0  # one code per number per minute, plus a second for rounding
+SIMULATOR_PREFIX = "/sim/"  # the simulators' pages (cashier, WeChat authorise) are not ours
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "journey_phase(name): order of the browser suite: register, middle (default), continue")
+    config.addinivalue_line(
+        "markers", "journey_phase(name): order of the browser suite: login, register, middle (default), step_up, continue, late"
+    )
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -76,6 +93,10 @@ def pytest_collection_modifyitems(session, config, items):
     ours = [items[i] for i in slots]
     for item in ours:
         item.add_marker(pytest.mark.browser)
+
+    for item in ours:
+        if item.originalname in LATE_TESTS and item.get_closest_marker("journey_phase") is None:
+            item.add_marker(pytest.mark.journey_phase("late"))
 
     def phase(item) -> int:
         marker = item.get_closest_marker("journey_phase")
@@ -253,10 +274,38 @@ class Outbox:
                 raise AssertionError(f"no new SMS code for {phone[:3]}****{phone[-4:]} within {timeout}s")
             time.sleep(0.05)
 
+    def free_in(self, phone: str) -> float:
+        """Seconds until another code may go to ``phone`` (0 when it may now), from the
+        simulator's own record of the last message it took for that number."""
+        msgs = self.messages(phone)
+        if not msgs:
+            return 0.0
+        sent_at = dt.datetime.fromisoformat(msgs[0]["sent_at"])
+        return max(0.0, SMS_MINUTE - (dt.datetime.now(dt.UTC) - sent_at).total_seconds())
+
+    def wait_until_free(self, *phones: str) -> float:
+        """Sleep (bounded: at most a minute) until every one of ``phones`` may get a code
+        again; returns the seconds slept."""
+        left = max((self.free_in(p) for p in phones), default=0.0)
+        if left > 0:
+            time.sleep(left)
+        return left
+
 
 @pytest.fixture(scope="session")
 def outbox(server) -> Outbox:
     return Outbox(server)
+
+
+@pytest.fixture(autouse=True)
+def _sms_minute_for_late_tests(request):
+    """A late-phase test logs a demo person in whose number a payment test used a
+    moment ago: wait for that number's minute (every demo number: at most one wait)."""
+    marker = request.node.get_closest_marker("journey_phase")
+    if marker and marker.args[0] == "late":
+        from shebao.core.demo_data import DEMO_PEOPLE
+
+        request.getfixturevalue("outbox").wait_until_free(*(p[4] for p in DEMO_PEOPLE if p[4]))
 
 
 # --------------------------------------------------------------------------- browser
@@ -303,14 +352,21 @@ class Phone:
         return urlsplit(self.page.url).path
 
     def shot(self, name: str) -> Path:
-        """A full-page screenshot (CSS pixels: fast, and what the checks measure)."""
+        """A full-page screenshot (CSS pixels: fast, and what the checks measure). The
+        checks run on our pages only: a simulator's page stands in for WeChat's own."""
         self.shots_dir.mkdir(parents=True, exist_ok=True)
         target = self.shots_dir / f"{len(self.shots) + 1:02d}-{_slug(name)}.png"
         self.page.screenshot(path=str(target), full_page=True, scale="css", animations="disabled")
         self.shots.append(target)
-        if self.audit is not None:
+        if self.audit is not None and not self.path().startswith(SIMULATOR_PREFIX):
             self.findings.extend(f"{target.name}: {finding}" for finding in self.audit(self.page))
         return target
+
+    def start(self, name: str) -> None:
+        """Go on in another test (a kept phone): its screenshots and findings from here."""
+        self.shots_dir = ARTIFACTS / _slug(name)
+        shutil.rmtree(self.shots_dir, ignore_errors=True)
+        self.shots, self.findings = [], []
 
     def elderly(self) -> bool:
         return "elderly" in (self.page.locator("body").get_attribute("class") or "").split()

@@ -10,6 +10,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 
@@ -137,3 +138,96 @@ def login(phone, outbox, *, identifier: str, password: str, mobile: str, shot_pr
 def kv(page, term: str):
     """The <dd> of a <dt> in the first key-value list that has it."""
     return page.locator(f"dl.kv > div:has(> dt:text-is('{term}')) > dd").first
+
+
+# --------------------------------------------------------------------------- fees
+
+WECHAT_PERSONA = "微信用户甲"
+CASHIER_TITLE = "微信支付（模拟）"
+PAY_BUTTON = re.compile(r"^(去支付|重新支付)（微信支付）$")
+
+
+def login_demo(phone, outbox, person, *, shot_prefix: str = "login") -> None:
+    """A demo person (a ``DEMO_PEOPLE`` row) logs in with ID and password, then the SMS
+    code; waits first if the number had a code less than a minute ago."""
+    from shebao.core.demo_data import DEMO_PASSWORD, demo_id
+
+    outbox.wait_until_free(person[4])
+    phone.goto("/accounts/login")
+    login(phone, outbox, identifier=demo_id(person), password=DEMO_PASSWORD, mobile=person[4], shot_prefix=shot_prefix)
+
+
+def fill_declaration(
+    phone, *, types: list[str], year: int, period_from: str = "", period_to: str = "", base: str = "", grade: str = ""
+) -> None:
+    """On 申报及缴纳: tick the insurance types (by name), pick the year, the periods
+    ("2026-01") and the base or the grade (yuan, "500"), as a person would."""
+    page = phone.page
+    expect(page.get_by_role("heading", name="申报及缴纳")).to_be_visible()
+    for name in types:
+        page.get_by_label(name, exact=True).check()
+    page.get_by_label("缴费年度", exact=True).select_option(label=f"{year}年度")
+    for label, period in (("所属期起", period_from), ("所属期止", period_to)):
+        if period:
+            y, m = period.split("-")
+            page.get_by_label(label, exact=True).select_option(label=f"{y}年{int(m)}月")
+    if base:
+        page.get_by_label("缴费基数（元/月）", exact=True).fill(base)
+    if grade:
+        page.get_by_label("缴费档次", exact=True).select_option(label=f"{grade}元")
+
+
+def quote(phone) -> None:
+    phone.page.get_by_role("button", name="计算应缴金额").click()
+    expect(phone.page.get_by_role("heading", name="应缴金额")).to_be_visible()
+
+
+def quote_item(page, insurance_type: str):
+    """One insurance type's block of the quote (its lines, 小计, or the refusal)."""
+    return page.locator(".quote-item").filter(has=page.get_by_role("heading", name=re.compile(f"^{insurance_type} · ")))
+
+
+def confirm_declaration(phone, outbox, mobile: str, *, shot_prefix: str = "declare") -> str:
+    """After the quote: the step-up SMS code to the account's own mobile (unless one was
+    confirmed in the last minutes), then 确认申报并去缴费; returns the order's path."""
+    page = phone.page
+    code_field = page.get_by_label("短信验证码", exact=True)
+    if code_field.count():
+        outbox.wait_until_free(mobile)
+        mark = outbox.mark(mobile)
+        page.get_by_role("button", name="获取验证码").click()
+        expect_notice(phone, f"验证码已发送至 {mask_mobile(mobile)}")
+        expect(page.get_by_role("heading", name="应缴金额")).to_be_visible()  # the quote stays
+        code_field.fill(outbox.code(mobile, after=mark))
+        phone.shot(f"{shot_prefix}-step-up")
+    page.get_by_role("button", name="确认申报并去缴费").click()
+    expect(page.get_by_role("heading", name="确认缴费")).to_be_visible()
+    assert re.fullmatch(r"/fees/orders/[\w-]+", phone.path()), page.url
+    return phone.path()
+
+
+def pay(phone, outcome: str = "确认支付", *, shot_prefix: str = "pay") -> None:
+    """On our order page: 去支付 (or 重新支付); the first time in a session WeChat's
+    authorise page comes first (persona 微信用户甲), then 去支付 again; on the WeChat Pay
+    cashier press ``outcome`` (确认支付 / 支付失败 / 取消), back to our return URL."""
+    page = phone.page
+    order_path = phone.path()
+    page.get_by_role("button", name=PAY_BUTTON).click()
+    page.wait_for_url(re.compile(r"/sim/(wechat|wxpay)/"))
+    if phone.path().startswith("/sim/wechat/"):
+        phone.shot(f"{shot_prefix}-wechat-authorise")
+        page.get_by_role("button", name=f"以“{WECHAT_PERSONA}”身份授权").click()
+        expect_notice(phone, "已确认微信身份")
+        assert phone.path() == order_path, page.url
+        phone.shot(f"{shot_prefix}-wechat-identified")
+        page.get_by_role("button", name=PAY_BUTTON).click()
+        page.wait_for_url(re.compile(r"/sim/wxpay/cashier"))
+    expect(page).to_have_title(CASHIER_TITLE)
+    phone.shot(f"{shot_prefix}-cashier")
+    page.get_by_role("button", name=outcome, exact=True).click()
+    page.wait_for_url(lambda url: not urlsplit(url).path.startswith("/sim/"))
+
+
+def receipt_line(page, insurance_type: str):
+    """The 缴费明细 row of one insurance type on the receipt page."""
+    return page.locator("dl.kv > div").filter(has=page.locator("dt", has_text=insurance_type))

@@ -60,7 +60,8 @@ def test_flexible_worker_pays_and_gets_receipt(client, sims, clock, demo_people)
     assert demo_id(ZHANG) not in page
     assert _wait_for(lambda: PaymentNotification.objects.filter(out_trade_no__startswith="SB").exists())
     assert TaxReceipt.objects.count() == 1
-    assert PaymentNotification.objects.get().outcome == NotificationOutcome.DUPLICATE  # query-on-return credited first
+    # query-on-return and the notification race: whichever comes second is a duplicate
+    assert PaymentNotification.objects.get().outcome in (NotificationOutcome.DUPLICATE, NotificationOutcome.CREDITED)
     assert ArchiveRecord.objects.filter(business_type="payment").count() == 1
     assert set(Declaration.objects.filter(mode="self").values_list("state", flat=True)) == {"paid"}
 

@@ -1,0 +1,273 @@
+"""Figures of a ``bench_flow`` run: from the load generator's result and the service's
+access log to a summary (a dict, also written as JSON) and the printed report.
+
+Definitions (docs/performance.md):
+
+* a window's **req/s** = requests completed inside it ÷ its length. A flow window counts
+  the payer's seven page requests and the payment notifications the service answered
+  inside the window (from its access log); the cashier on the simulator is the channel,
+  not a service request, and is not counted.
+* **p50 / p99**: nearest-rank percentiles of the latency the simulated browser saw (send to
+  last byte, queueing in the server's listen backlog included) of the requests counted.
+  The notification's latency is the service's own time from its access log (``%(D)s``):
+  its client is the simulator.
+* **cost ratio** = baseline req/s ÷ flow req/s over all rounds, same users, interleaved:
+  with the server saturated by a closed loop, 1/throughput is the mean cost of a request.
+* **CPU ratio** = (service + PostgreSQL backend CPU seconds per flow request) ÷ (the same per
+  baseline request), from /proc: the cost without the load generator and the simulators.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+
+FLOW_KINDS = ("declare_form", "quote", "confirm", "order_page", "pay_start", "return", "receipt")
+SETUP_KINDS = ("login_form", "login_password", "login_code", "stepup_send", "stepup_code", "wechat_identify", "wechat_callback")
+TARGET_RATIO = 3.0
+TARGET_P99_MS = 150.0
+TARGET_USERS = 32
+
+_ORDER = re.compile(r"^/fees/orders/[A-Za-z0-9_-]+(/return|/receipt)?$")
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest-rank percentile (p in 0..100) of ``values``; None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def server_kind(method: str, path: str, status: str) -> str:
+    """The request kind of an access-log line (the same names as the load generator's)."""
+    if path == "/bench/one-query":
+        return "one_query"
+    if path == "/api/pay/wechatpay/notify":
+        return "notify"
+    if path == "/fees/declare":
+        return "declare_form" if method == "GET" else ("confirm" if status == "302" else "quote")
+    match = _ORDER.match(path)
+    if match:
+        suffix = match.group(1)
+        if suffix == "/return":
+            return "return"
+        if suffix == "/receipt":
+            return "receipt"
+        return "order_page" if method == "GET" else "pay_start"
+    return "other"
+
+
+def parse_access_log(chunk: bytes) -> list[tuple[str, int, float]]:
+    """``(kind, status, milliseconds)`` of each line written as ``%(m)s %(U)s %(s)s %(D)s``."""
+    rows = []
+    for line in chunk.decode("utf-8", "replace").splitlines():
+        parts = line.split()
+        if len(parts) != 4 or not parts[3].isdigit():
+            continue
+        method, path, status, micros = parts
+        rows.append((server_kind(method, path, status), int(status) if status.isdigit() else 0, int(micros) / 1000))
+    return rows
+
+
+def _stats(values: list[float]) -> dict:
+    return {"count": len(values), "p50_ms": percentile(values, 50), "p99_ms": percentile(values, 99),
+            "mean_ms": sum(values) / len(values) if values else None}
+
+
+def _cpu(start: dict, end: dict, requests: int, ncpu: int) -> dict:
+    wall = end["t"] - start["t"]
+
+    def per_request(key):
+        if start.get(key) is None or end.get(key) is None or not requests:
+            return None
+        return (end[key] - start[key]) / requests * 1000
+
+    busy = end["machine"]["busy"] - start["machine"]["busy"]
+    steal = end["machine"]["steal"] - start["machine"]["steal"]
+    return {
+        "service_ms": per_request("service"), "postgres_ms": per_request("postgres"), "sim_ms": per_request("sim"),
+        "loadgen_ms": per_request("loadgen"),
+        "machine_busy_pct": 100 * busy / (wall * ncpu) if wall > 0 else None,
+        "steal_pct": 100 * steal / (wall * ncpu) if wall > 0 else None,
+        "cpu_seconds": {k: (end[k] - start[k]) if start.get(k) is not None and end.get(k) is not None else None
+                        for k in ("service", "postgres", "sim", "loadgen")},
+    }
+
+
+def summarise(result: dict, access_log: bytes, *, meta: dict) -> dict:
+    """Everything the report prints (and the JSON holds)."""
+    ncpu = meta["ncpu"]
+    windows = []
+    pooled: dict[str, dict] = {
+        "baseline": {"latency": [], "requests": 0, "seconds": 0.0, "cpu": defaultdict(float), "errors": 0},
+        "flow": {"latency": [], "requests": 0, "seconds": 0.0, "cpu": defaultdict(float), "errors": 0},
+    }
+    by_kind: dict[str, list[float]] = defaultdict(list)
+    server_by_kind: dict[str, list[float]] = defaultdict(list)
+    errors_by_phase: dict[int, int] = defaultdict(int)
+    for e in result["errors"]:
+        errors_by_phase[e["phase"]] += 1
+    for index, window in enumerate(result["windows"]):
+        kind = window["kind"]
+        start, end, drained = window["start"], window["end"], window["drained"]
+        seconds = end["t"] - start["t"]
+        latency_by_kind = result["latency_ms"].get(str(index), {})
+        in_window = parse_access_log(access_log[start["log_size"]:end["log_size"]])
+        with_tail = parse_access_log(access_log[start["log_size"]:drained["log_size"]])
+        for k, _status, ms in with_tail:
+            server_by_kind[k].append(ms)
+        if kind == "baseline":
+            latency = latency_by_kind.get("one_query", [])
+            requests = len(latency)
+            notify = 0
+        else:
+            latency = [ms for k in FLOW_KINDS for ms in latency_by_kind.get(k, [])]
+            notify = sum(1 for k, _s, _ms in in_window if k == "notify")
+            requests = len(latency) + notify
+            for k in (*FLOW_KINDS, "channel_cashier"):
+                by_kind[k].extend(latency_by_kind.get(k, []))
+        cpu = _cpu(start, end, requests, ncpu)
+        windows.append({
+            "round": index // 2 + 1, "kind": kind, "seconds": seconds, "requests": requests, "notifications": notify,
+            "rps": requests / seconds if seconds > 0 else 0.0, **{k: v for k, v in _stats(latency).items() if k != "count"},
+            "errors": errors_by_phase.get(index, 0), "cpu": cpu,
+        })
+        pool = pooled[kind]
+        pool["latency"].extend(latency)
+        pool["requests"] += requests
+        pool["seconds"] += seconds
+        pool["errors"] += errors_by_phase.get(index, 0)
+        for k, v in cpu["cpu_seconds"].items():
+            pool["cpu"][k] += v if v is not None else math.nan
+        pool["cpu"]["busy"] += end["machine"]["busy"] - start["machine"]["busy"]
+        pool["cpu"]["steal"] += end["machine"]["steal"] - start["machine"]["steal"]
+
+    overall = {}
+    for kind, pool in pooled.items():
+        n, secs = pool["requests"], pool["seconds"]
+
+        def per_req(key, n=n, pool=pool):
+            value = pool["cpu"].get(key)
+            return None if not n or value is None or math.isnan(value) else value / n * 1000
+
+        overall[kind] = {
+            "requests": n, "seconds": secs, "rps": n / secs if secs else 0.0,
+            **{k: v for k, v in _stats(pool["latency"]).items() if k != "count"}, "errors": pool["errors"],
+            "cpu": {"service_ms": per_req("service"), "postgres_ms": per_req("postgres"), "sim_ms": per_req("sim"),
+                    "loadgen_ms": per_req("loadgen"),
+                    "machine_busy_pct": 100 * pool["cpu"]["busy"] / (secs * ncpu) if secs else None,
+                    "steal_pct": 100 * pool["cpu"]["steal"] / (secs * ncpu) if secs else None},
+        }
+    base, flow = overall["baseline"], overall["flow"]
+    cost_ratio = base["rps"] / flow["rps"] if flow["rps"] else None
+    per_round = []
+    for b, f in zip(windows[0::2], windows[1::2], strict=False):
+        per_round.append(b["rps"] / f["rps"] if f["rps"] else None)
+
+    def server_cost(o):
+        s, p = o["cpu"]["service_ms"], o["cpu"]["postgres_ms"]
+        return None if s is None else s + (p or 0.0)
+
+    cpu_ratio = (server_cost(flow) / server_cost(base)) if server_cost(flow) and server_cost(base) else None
+    setup = {k: _stats(v) for k, v in result["latency_ms"].get("-1", {}).items()}
+    setup_errors = errors_by_phase.get(-1, 0)
+    notify = server_by_kind.get("notify", [])
+    return {
+        "meta": meta,
+        "windows": windows,
+        "overall": overall,
+        "cost_ratio": cost_ratio,
+        "cost_ratio_per_round": per_round,
+        "cpu_ratio": cpu_ratio,
+        "flow_by_kind": {k: _stats(by_kind.get(k, [])) for k in (*FLOW_KINDS, "channel_cashier")},
+        "server_by_kind": {k: _stats(v) for k, v in server_by_kind.items()},
+        "notify_server": _stats(notify),
+        "setup": setup,
+        "setup_seconds": result["setup_seconds"],
+        "payers_logged_in": result["payers_logged_in"],
+        "receipts": result["receipts"],
+        "payments": result["payments"],
+        "notifications": len(notify),
+        "users_exhausted": result["users_exhausted"],
+        "users_failed": result["users_failed"],
+        "errors": {"flow": flow["errors"], "baseline": base["errors"], "setup": setup_errors},
+        "error_samples": result["errors"][:10],
+        "verdict": {
+            "cost_ratio_ok": cost_ratio is not None and cost_ratio <= TARGET_RATIO,
+            "p99_ok": flow["p99_ms"] is not None and flow["p99_ms"] < TARGET_P99_MS,
+        },
+    }
+
+
+def _f(value, fmt="{:.1f}", none="–") -> str:
+    return none if value is None else fmt.format(value)
+
+
+def render(s: dict) -> str:
+    m = s["meta"]
+    lines = [
+        "bench_flow — 个人社保费掌上办: the declare-and-pay flow beside a one-query Django endpoint",
+        f"machine: {m['ncpu']} CPUs ({m['cpu_model']}), PostgreSQL {m['pg_version']}, Python {m['python']}, Django {m['django']}",
+        f"service: gunicorn {m['worker_class']} × {m['workers']} workers{' × ' + str(m['threads']) + ' threads' if m['worker_class'] == 'gthread' else ''}, "
+        f"DB_CONN_MAX_AGE={m['conn_max_age']}, profile {m['profile']}; simulators: own gunicorn process (gthread 1 × {m['sim_threads']}); "
+        f"load generator: own process, {m['users']} users (threads)",
+        f"method: {m['rounds']} rounds × ({m['phase_seconds']:g} s baseline + {m['phase_seconds']:g} s flow), interleaved; "
+        f"database {m['database']} (created for this run, dropped after)",
+        f"set-up: {s['payers_logged_in']} payers logged in (password + SMS code, step-up code, WeChat identification) "
+        f"in {s['setup_seconds']:.1f} s (plus top-ups between windows)",
+        "",
+        f"{'round':<6}{'phase':<10}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+        f"{'svc CPU ms/req':>16}{'PG CPU ms/req':>15}{'busy %':>8}{'steal %':>8}",
+    ]
+
+    def row(label, phase, w):
+        cpu = w["cpu"]
+        return (f"{label:<6}{phase:<10}{w['requests']:>9}{w['rps']:>9.1f}{_f(w['p50_ms']):>9}{_f(w['p99_ms']):>9}{w['errors']:>8}"
+                f"{_f(cpu['service_ms'], '{:.2f}'):>16}{_f(cpu['postgres_ms'], '{:.2f}'):>15}{_f(cpu['machine_busy_pct'], '{:.0f}'):>8}"
+                f"{_f(cpu['steal_pct'], '{:.1f}'):>8}")
+
+    for w in s["windows"]:
+        lines.append(row(str(w["round"]), w["kind"], w))
+    lines.append(row("all", "baseline", s["overall"]["baseline"]))
+    lines.append(row("all", "flow", s["overall"]["flow"]))
+    lines += ["", "flow requests by kind (all rounds; client-side latency; server time from the access log, tails included):",
+              f"  {'kind':<16}{'count':>7}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'server mean ms':>16}"]
+    for kind, st in s["flow_by_kind"].items():
+        server = s["server_by_kind"].get(kind, {}).get("mean_ms")
+        label = kind if kind != "channel_cashier" else "(cashier @sim)"
+        lines.append(f"  {label:<16}{st['count']:>7}{_f(st['p50_ms']):>9}{_f(st['p99_ms']):>9}{_f(st['mean_ms']):>9}{_f(server):>16}")
+    n = s["notify_server"]
+    lines.append(f"  {'notify (server)':<16}{n['count']:>7}{_f(n['p50_ms']):>9}{_f(n['p99_ms']):>9}{_f(n['mean_ms']):>9}{_f(n['mean_ms']):>16}")
+    if s["setup"]:
+        lines += ["", "set-up requests (not in the windows):"]
+        for kind, st in s["setup"].items():
+            lines.append(f"  {kind:<16}{st['count']:>7}{_f(st['p50_ms']):>9}{_f(st['p99_ms']):>9}{_f(st['mean_ms']):>9}")
+    o = s["overall"]
+    lines += [
+        "",
+        "CPU ms per service request (all rounds): "
+        f"baseline service {_f(o['baseline']['cpu']['service_ms'], '{:.2f}')} + PostgreSQL {_f(o['baseline']['cpu']['postgres_ms'], '{:.2f}')}, "
+        f"load generator {_f(o['baseline']['cpu']['loadgen_ms'], '{:.2f}')}; "
+        f"flow service {_f(o['flow']['cpu']['service_ms'], '{:.2f}')} + PostgreSQL {_f(o['flow']['cpu']['postgres_ms'], '{:.2f}')}, "
+        f"simulators {_f(o['flow']['cpu']['sim_ms'], '{:.2f}')}, load generator {_f(o['flow']['cpu']['loadgen_ms'], '{:.2f}')}",
+        f"cost ratio (baseline req/s ÷ flow req/s): {_f(s['cost_ratio'], '{:.2f}')}×   per round: "
+        + " ".join(_f(r, "{:.2f}") for r in s["cost_ratio_per_round"]),
+        f"CPU ratio (service + PostgreSQL CPU per request, flow ÷ baseline): {_f(s['cpu_ratio'], '{:.2f}')}×",
+        f"receipts: {s['receipts']}   payments: {s['payments']}   notifications answered: {s['notifications']}",
+        f"errors: flow {s['errors']['flow']}, baseline {s['errors']['baseline']}, set-up {s['errors']['setup']}"
+        + (f"; users out of payers: {s['users_exhausted']}" if s["users_exhausted"] else "")
+        + (f"; users failed: {len(s['users_failed'])}" if s["users_failed"] else ""),
+    ]
+    for e in s["error_samples"]:
+        lines.append(f"  error (window {e['phase']}, {e['kind']}): {e['message']}")
+    v = s["verdict"]
+    note = "" if m["users"] == TARGET_USERS else f" (the targets are stated for {TARGET_USERS} users; this run had {m['users']})"
+    lines += [
+        "",
+        f"TARGET flow cost ≤ {TARGET_RATIO:g}× baseline: {'PASS' if v['cost_ratio_ok'] else 'FAIL'} ({_f(s['cost_ratio'], '{:.2f}')}×){note}",
+        f"TARGET flow p99 < {TARGET_P99_MS:g} ms at {TARGET_USERS} users: {'PASS' if v['p99_ok'] else 'FAIL'} "
+        f"({_f(o['flow']['p99_ms'])} ms){note}",
+    ]
+    return "\n".join(lines)

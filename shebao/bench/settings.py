@@ -1,0 +1,14 @@
+"""Settings of the service process that ``manage.py bench_flow`` starts: exactly
+``config.settings`` (same profile, middleware, database options, read from the same
+environment variables) plus one URL, the baseline endpoint ``/bench/one-query``.
+
+Selected only by ``DJANGO_SETTINGS_MODULE=shebao.bench.settings`` in that process's
+environment, so the endpoint never exists in a deployment that uses ``config.settings``."""
+
+from config.settings import *  # noqa: F403
+from config.settings import PRODUCTION
+
+if PRODUCTION:  # pragma: no cover - a guard, not a feature
+    raise RuntimeError("shebao.bench.settings is for the load benchmark only, never with SHEBAO_ENV=production")
+
+ROOT_URLCONF = "shebao.bench.urls"

@@ -1,0 +1,139 @@
+"""Payment notifications: replayed, out of order, wrongly signed or with a wrong
+amount credit nothing twice and never a wrong amount; 50 concurrent copies give
+exactly one tax receipt (PostgreSQL)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from shebao.accounts.models import Account
+from shebao.adapters.core import get_core
+from shebao.archive.models import ArchiveRecord
+from shebao.core.demo_data import DEMO_PEOPLE, demo_id
+from shebao.core.models import TaxReceipt
+from shebao.core.selectors import identity_index
+from shebao.fees import services
+from shebao.fees.models import AttemptState, NotificationOutcome, PaymentAttempt, PaymentNotification, PaymentOrder
+from shebao.fees.quotes import quote
+from shebao.rules.periods import FeePeriod
+from tests.fees.helpers import FEE_NOW
+from tests.fees.notifications import notification
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def attempt(sims, clock, demo_people):
+    """张伟 with a declared month and an attempt open at the channel (no automatic notifications)."""
+    clock.now = FEE_NOW
+    sims.control("wxpay", notify="none")
+    account = Account.objects.get(id_index=identity_index(id_type="201", id_number=demo_id(DEMO_PEOPLE[0])))
+    registration_no = get_core().registration_find(name=account.name, id_type="201", id_number=account.id_number)
+    profile = get_core().payer_profile(registration_no=registration_no)
+    q = quote(profile=profile, insurance_type_codes=["10210-FLEX"], names={}, contribution_year=2026,
+              period_from=FeePeriod(2026, 1), period_to=FeePeriod(2026, 1), base=Decimal("4371.00"), grade=None, today=FEE_NOW.date())
+    order = services.declaration_submit(account=account, registration_no=registration_no, quote=q, idempotency_key="n1", now=FEE_NOW)
+    return services.payment_start(account=account, order=order, openid="oTestOpenid", client_ip="127.0.0.1", now=FEE_NOW).attempt
+
+
+def _handle(headers, body):
+    return services.notification_handle(channel_name="wechatpay", headers=headers, body=body, now=FEE_NOW)
+
+
+def test_valid_notification_credits_once_and_replay_changes_nothing(attempt):
+    headers, body = notification(out_trade_no=attempt.out_trade_no, transaction_id="4200000001", amount_fen=87420, now=FEE_NOW)
+    assert _handle(headers, body) == NotificationOutcome.CREDITED
+    assert _handle(headers, body) == NotificationOutcome.DUPLICATE
+    assert TaxReceipt.objects.count() == 1
+    assert TaxReceipt.objects.get().amount == Decimal("874.20")
+    assert PaymentOrder.objects.get().state == "paid"
+    assert ArchiveRecord.objects.filter(business_type="payment").count() == 1
+    assert list(PaymentNotification.objects.order_by("pk").values_list("outcome", flat=True)) == ["credited", "duplicate"]
+
+
+def test_wrong_signature_is_refused_logged_and_alerted(attempt, caplog):
+    headers, body = notification(out_trade_no=attempt.out_trade_no, transaction_id="4200000002", amount_fen=87420, now=FEE_NOW,
+                                 corrupt_signature=True)
+    with caplog.at_level(logging.ERROR, logger="shebao.fees"):
+        assert _handle(headers, body) == NotificationOutcome.REJECTED
+    assert TaxReceipt.objects.count() == 0 and PaymentOrder.objects.get().state == "open"
+    assert PaymentNotification.objects.get().outcome == "rejected"
+    assert any("rejected" in r.getMessage() for r in caplog.records)
+
+
+def test_wrong_amount_never_credited(attempt, caplog):
+    headers, body = notification(out_trade_no=attempt.out_trade_no, transaction_id="4200000003", amount_fen=87419, now=FEE_NOW)
+    with caplog.at_level(logging.ERROR, logger="shebao.fees"):
+        assert _handle(headers, body) == NotificationOutcome.WRONG_AMOUNT
+    assert TaxReceipt.objects.count() == 0 and PaymentOrder.objects.get().state == "open"
+    assert PaymentAttempt.objects.get().state == AttemptState.CREATED
+    assert any("amount mismatch" in r.getMessage() for r in caplog.records)
+
+
+def test_unknown_order_is_logged(attempt):
+    headers, body = notification(out_trade_no="SBNOSUCHORDER0000001", transaction_id="4200000004", amount_fen=100, now=FEE_NOW)
+    assert _handle(headers, body) == NotificationOutcome.UNKNOWN_ORDER
+    assert TaxReceipt.objects.count() == 0
+
+
+def test_late_notification_of_an_older_attempt_is_a_double_payment_not_a_second_receipt(attempt):
+    account = attempt.order.account
+    second = services.payment_start(account=account, order=attempt.order, openid="oTestOpenid", client_ip="127.0.0.1", now=FEE_NOW).attempt
+    assert PaymentAttempt.objects.get(pk=attempt.pk).state == AttemptState.CLOSED
+    h2, b2 = notification(out_trade_no=second.out_trade_no, transaction_id="4200000005", amount_fen=87420, now=FEE_NOW)
+    assert _handle(h2, b2) == NotificationOutcome.CREDITED
+    h1, b1 = notification(out_trade_no=attempt.out_trade_no, transaction_id="4200000006", amount_fen=87420, now=FEE_NOW)
+    assert _handle(h1, b1) == NotificationOutcome.DOUBLE_PAYMENT
+    assert TaxReceipt.objects.count() == 1
+    assert PaymentAttempt.objects.get(pk=attempt.pk).state == AttemptState.DUPLICATE  # kept for refund, never credited
+
+
+def test_notify_endpoint_answers_channel_contract(attempt, client):
+    headers, body = notification(out_trade_no=attempt.out_trade_no, transaction_id="4200000007", amount_fen=87420, now=FEE_NOW)
+    meta = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+    ok = client.post("/api/pay/wechatpay/notify", data=body, content_type="application/json", **meta)
+    assert ok.status_code == 204 and ok.content == b""
+    again = client.post("/api/pay/wechatpay/notify", data=body, content_type="application/json", **meta)
+    assert again.status_code == 204
+    bad_h, bad_b = notification(out_trade_no=attempt.out_trade_no, transaction_id="4200000008", amount_fen=87420, now=FEE_NOW,
+                                corrupt_signature=True)
+    bad = client.post("/api/pay/wechatpay/notify", data=bad_b, content_type="application/json",
+                      **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in bad_h.items()})
+    assert bad.status_code == 401 and bad.json() == {"code": "FAIL", "message": "失败"}
+    assert TaxReceipt.objects.count() == 1
+
+
+@pytest.mark.postgres_only
+def test_fifty_concurrent_copies_give_exactly_one_tax_receipt(attempt):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL row locks; SQLite serialises writers")
+    headers, body = notification(out_trade_no=attempt.out_trade_no, transaction_id="4200000050", amount_fen=87420, now=FEE_NOW)
+    barrier = threading.Barrier(50)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+
+    def deliver():
+        try:
+            barrier.wait()
+            outcomes.append(_handle(headers, body))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert sorted(outcomes) == ["credited"] + ["duplicate"] * 49
+    assert TaxReceipt.objects.count() == 1
+    assert PaymentAttempt.objects.filter(state="paid").count() == 1
+    assert ArchiveRecord.objects.filter(business_type="payment").count() == 1
+    assert PaymentOrder.objects.get().state == "paid"

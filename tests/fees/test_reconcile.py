@@ -1,0 +1,75 @@
+"""Reconciliation: every injected break is classified, none is silently fixed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from shebao.adapters.payment.port import StatementLine
+from shebao.fees.reconcile import compare
+
+T = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
+
+
+def _attempt(no, txn, amount, state="paid", order="o1"):
+    return SimpleNamespace(out_trade_no=no, transaction_id=txn, amount=Decimal(amount), state=state, order=SimpleNamespace(public_id=order))
+
+
+def _line(no, txn, fen, state="SUCCESS"):
+    return StatementLine(transaction_id=txn, out_trade_no=no, amount_fen=fen, state=state, success_time=T)
+
+
+def test_balanced_day_has_no_difference():
+    assert compare(statement=[_line("A", "t1", 87420)], attempts=[_attempt("A", "t1", "874.20")], receipts={"o1": "33"}) == []
+
+
+def test_each_break_is_classified():
+    statement = [_line("A", "t1", 87420), _line("B", "t2", 100), _line("C", "t3", 999)]
+    attempts = [
+        _attempt("A", "t1", "874.20", order="oa"),           # fine
+        _attempt("C", "t3", "9.98", order="oc"),             # amount mismatch
+        _attempt("D", "t4", "5.00", order="od"),             # missing at channel, and no tax receipt
+        _attempt("E", "t5", "5.00", state="duplicate", order="oa"),  # double payment
+    ]
+    diffs = compare(statement=statement, attempts=attempts, receipts={"oa": "33a", "oc": "33c", "od": None})
+    assert sorted((d.kind, d.out_trade_no) for d in diffs) == [
+        ("amount_mismatch", "C"), ("double_payment", "E"), ("missing_at_channel", "D"), ("missing_at_us", "B"),
+        ("no_tax_receipt", "D"),
+    ]
+
+
+def test_refund_lines_are_not_payments():
+    assert compare(statement=[_line("A", "t1", 100, state="REFUND")], attempts=[], receipts={}) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reconcile_command_against_the_simulator(client, sims, clock, demo_people, capsys):
+    from tests.fees.helpers import FEE_NOW, cashier, declare, identify_wechat, logged_in, order_id_from, start_payment
+
+    logged_in(client, sims, clock, "450103198506011239", "Demo@2026")
+    sims.control("wxpay", notify="none")
+    order_id = order_id_from(declare(client, sims, types=["10210-FLEX"], year=2026, period_from="2026-02", period_to="2026-02", base="4371.00"))
+    identify_wechat(client, order_id)
+    back = cashier(start_payment(client, order_id), "pay")
+    client.get(back.split("?")[0].replace(sims.url, ""))
+    clock.advance(days=1)  # the channel's bill of a day is ready the next day
+    call_command("reconcile", "--date", FEE_NOW.date().isoformat())
+    out = capsys.readouterr().out
+    assert "渠道账单 1 笔，本系统入账 1 笔" in out and "对账平衡" in out
+
+    # a payment the channel has but we never credited (e.g. lost notification, nobody returned)
+    clock.now = FEE_NOW + dt.timedelta(minutes=5)  # paid on the same day as the first
+    order2 = order_id_from(declare(client, sims, types=["10212-FLEX"], year=2026, period_from="2026-02", period_to="2026-02",
+                                   base="4371.00", idem="rec-2"))
+    cashier(start_payment(client, order2), "pay")
+    clock.advance(days=1)
+    with pytest.raises(CommandError, match="1 处差异"):
+        call_command("reconcile", "--date", FEE_NOW.date().isoformat())
+    assert "渠道有记录、我方未入账" in capsys.readouterr().out
+    from shebao.fees.models import PaymentOrder
+
+    assert PaymentOrder.objects.get(public_id=order2).state == "open"  # reported, not fixed
