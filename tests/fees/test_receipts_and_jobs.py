@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
@@ -10,7 +9,7 @@ from django.core.management import call_command
 
 from shebao.core.models import TaxReceipt
 from shebao.fees.models import PaymentAttempt, PaymentOrder
-from tests.fees.helpers import FEE_NOW, cashier, declare, identify_wechat, logged_in, order_id_from, start_payment
+from tests.fees.helpers import cashier, declare, identify_wechat, logged_in, order_id_from, start_payment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ZHANG_ID = "450103198506011239"
