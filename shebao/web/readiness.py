@@ -28,4 +28,9 @@ def adapter_checks() -> dict[str, str]:
         "crypto": _crypto(),
         "sms": _configured("SMS", settings.SMS, ("ENDPOINT", "ACCESS_KEY_ID", "ACCESS_KEY_SECRET", "SIGN_NAME", "TEMPLATE_CODE")),
         "wechat": _configured("WECHAT", settings.WECHAT, ("APPID", "SECRET", "OPEN_BASE", "API_BASE")),
+        "payment": _configured(
+            "PAYMENT", settings.PAYMENT["WECHATPAY"],
+            ("MCHID", "APPID", "MERCHANT_SERIAL_NO", "MERCHANT_PRIVATE_KEY", "APIV3_KEY", "PLATFORM_PUBLIC_KEY", "PLATFORM_PUBLIC_KEY_ID",
+             "BASE_URL", "NOTIFY_URL"),
+        ),
     }

@@ -15,7 +15,7 @@ def test_healthz(client):
 def test_readyz_reports_each_check(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "crypto": "ok", "sms": "ok", "wechat": "ok"}}
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "crypto": "ok", "sms": "ok", "wechat": "ok", "payment": "ok"}}
 
 
 def test_readyz_unavailable_when_an_adapter_is_not_configured(client, settings):
