@@ -31,7 +31,7 @@ class DeclareForm(forms.Form):
     grade = forms.ChoiceField(label="缴费档次（元/年）", required=False, widget=forms.Select(attrs={"class": "weui-select"}))
     sms_code = forms.CharField(label="短信验证码", required=False, max_length=10,
                                widget=forms.TextInput(attrs={"class": "weui-input", "inputmode": "numeric", "autocomplete": "one-time-code",
-                                                             "placeholder": "确认缴费前验证本人手机"}))
+                                                             "placeholder": "6位数字"}))
     idem = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args, type_choices, year_choices, period_choices, grade_choices, **kwargs):

@@ -3,6 +3,7 @@ Thin: parse, call one service or selector, render."""
 
 from __future__ import annotations
 
+from urllib.parse import quote as quote_filename
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
@@ -176,7 +177,8 @@ def order_return(request, public_id: str):
         return redirect("fees:receipt", public_id=order.public_id)
     attempt = selectors.attempt_latest(order)
     if attempt and attempt.state == "failed":
-        messages.error(request, f"支付失败：{attempt.failure_reason or '请稍后重试'}。您可以重新支付。")
+        reason = (attempt.failure_reason or "").removeprefix("支付失败：").removeprefix("支付失败") or "请稍后重试"
+        messages.error(request, f"支付失败：{reason}。您可以重新支付。")
     else:
         messages.error(request, "您尚未完成支付。如已付款，请稍候刷新本页；也可以重新支付。")
     return redirect("fees:order", public_id=order.public_id)
@@ -200,7 +202,8 @@ def receipt_pdf(request, public_id: str):
     if view is None:
         raise Http404
     response = HttpResponse(render_receipt_pdf(view), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="receipt-{view.receipt_no}.pdf"'
+    name = quote_filename(f"缴费回单-{view.receipt_no}.pdf")
+    response["Content-Disposition"] = f"attachment; filename=\"receipt-{view.receipt_no}.pdf\"; filename*=UTF-8''{name}"
     return response
 
 

@@ -71,8 +71,9 @@ EXPECT_TIMEOUT_MS = 10_000
 # Everything that needs the minute shares the one wait.
 PHASES = {"login": 0, "register": 1, "middle": 2, "step_up": 3, "continue": 4, "late": 5}
 # Tests elsewhere in the suite that log in 张伟 / 李秀兰, whom test_payment logs in early
-# and steps up later: a third code for the number, so after the payments.
-LATE_TESTS = {"test_demo_person_insured_information", "test_elderly_mode_meets_miit_numbers"}
+# and steps up later: a third code for that number, so after the payments.
+# Test name -> the demo person whose number it needs.
+LATE_TESTS = {"test_elderly_mode_meets_miit_numbers": "李秀兰", "test_demo_person_insured_information": "张伟"}
 SMS_MINUTE = 61.0  # one code per number per minute, plus a second for rounding
 SIMULATOR_PREFIX = "/sim/"  # the simulators' pages (cashier, WeChat authorise) are not ours
 
@@ -299,13 +300,14 @@ def outbox(server) -> Outbox:
 
 @pytest.fixture(autouse=True)
 def _sms_minute_for_late_tests(request):
-    """A late-phase test logs a demo person in whose number a payment test used a
-    moment ago: wait for that number's minute (every demo number: at most one wait)."""
-    marker = request.node.get_closest_marker("journey_phase")
-    if marker and marker.args[0] == "late":
+    """A late test logs a demo person in whose number a payment test used a moment
+    ago: wait for that number's minute first."""
+    name = LATE_TESTS.get(getattr(request.node, "originalname", ""))
+    if name is not None:
         from shebao.core.demo_data import DEMO_PEOPLE
 
-        request.getfixturevalue("outbox").wait_until_free(*(p[4] for p in DEMO_PEOPLE if p[4]))
+        mobile = next(p[4] for p in DEMO_PEOPLE if p[0] == name)
+        request.getfixturevalue("outbox").wait_until_free(mobile)
 
 
 # --------------------------------------------------------------------------- browser

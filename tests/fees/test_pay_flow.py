@@ -84,7 +84,8 @@ def test_failure_then_retry_pays_once(client, sims, clock, demo_people):
     identify_wechat(client, order_id)
     failed = _back(client, cashier(start_payment(client, order_id), "fail"))
     assert failed["Location"] == f"/fees/orders/{order_id}"
-    assert "支付失败" in client.get(failed["Location"]).content.decode()
+    page = client.get(failed["Location"]).content.decode()
+    assert "支付失败：银行卡余额不足。您可以重新支付。" in page and "支付失败：支付失败" not in page
     assert PaymentAttempt.objects.get().state == AttemptState.FAILED
     paid = _back(client, cashier(start_payment(client, order_id), "pay"))
     assert paid["Location"].endswith("/receipt")
