@@ -41,7 +41,7 @@ def _safe_next(request, default: str) -> str:
     return default
 
 
-def _send_code(request, *, mobile: str, purpose: SmsPurpose) -> bool:
+def send_sms_code(request, *, mobile: str, purpose: SmsPurpose) -> bool:
     try:
         otp_send(mobile=mobile, purpose=purpose, now=clock.now(), request_id=getattr(request, "request_id", ""))
     except OtpError as exc:
@@ -60,7 +60,7 @@ def register(request):
     if request.POST.get("action") == "send_code":
         mobile_form = MobileForm(request.POST)
         if mobile_form.is_valid():
-            _send_code(request, mobile=mobile_form.cleaned_data["mobile"], purpose=SmsPurpose.REGISTER)
+            send_sms_code(request, mobile=mobile_form.cleaned_data["mobile"], purpose=SmsPurpose.REGISTER)
         else:
             messages.error(request, mobile_form.errors["mobile"][0])
         return render(request, "accounts/register.html", {"form": RegisterForm(initial=request.POST.dict())})
@@ -94,7 +94,7 @@ def login_view(request):
             return render(request, "accounts/login.html", ctx, status=400)
         request.session.cycle_key()
         request.session[PENDING_LOGIN] = {"account": account.public_id, "at": int(clock.now().timestamp()), "next": ctx["next"]}
-        _send_code(request, mobile=account.mobile, purpose=SmsPurpose.LOGIN)
+        send_sms_code(request, mobile=account.mobile, purpose=SmsPurpose.LOGIN)
         return redirect("accounts:login_verify")
     return render(request, "accounts/login.html", ctx, status=400 if request.method == "POST" else 200)
 
@@ -115,7 +115,7 @@ def login_verify(request):
     form = CodeForm(request.POST or None)
     ctx = {"form": form, "mobile": mask_mobile(account.mobile)}
     if request.method == "POST" and request.POST.get("action") == "resend":
-        _send_code(request, mobile=account.mobile, purpose=SmsPurpose.LOGIN)
+        send_sms_code(request, mobile=account.mobile, purpose=SmsPurpose.LOGIN)
         return redirect("accounts:login_verify")
     if request.method == "POST" and form.is_valid():
         try:
@@ -156,7 +156,7 @@ def change_mobile(request):
     if request.method == "POST" and request.POST.get("action") == "send_code":
         mobile_form = MobileForm(request.POST)
         if mobile_form.is_valid():
-            _send_code(request, mobile=mobile_form.cleaned_data["mobile"], purpose=SmsPurpose.CHANGE_MOBILE)
+            send_sms_code(request, mobile=mobile_form.cleaned_data["mobile"], purpose=SmsPurpose.CHANGE_MOBILE)
         else:
             messages.error(request, mobile_form.errors["mobile"][0])
         return render(request, "accounts/change_mobile.html", {"form": ChangeMobileForm(initial={"mobile": request.POST.get("mobile", "")})})
@@ -192,7 +192,7 @@ def step_up(request):
     nxt = _safe_next(request, reverse("accounts:me"))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and request.POST.get("action") == "send_code":
-        _send_code(request, mobile=account.mobile, purpose=SmsPurpose.STEP_UP)
+        send_sms_code(request, mobile=account.mobile, purpose=SmsPurpose.STEP_UP)
         return render(request, "accounts/step_up.html", {"form": CodeForm(), "next": nxt, "mobile": mask_mobile(account.mobile)})
     if request.method == "POST" and form.is_valid():
         try:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from shebao.accounts import services as account_services
 from shebao.accounts.models import SmsPurpose
-from shebao.accounts.views import _send_code, citizen_required
+from shebao.accounts.views import citizen_required, send_sms_code
 from shebao.accounts.wechat_views import PAY_OPENID
 from shebao.adapters.core import get_core
 from shebao.adapters.payment import get_payment_channel
@@ -76,7 +76,7 @@ def declare(request):
         return render(request, "fees/declare.html", ctx)
     action = request.POST.get("action", "quote")
     if action == "send_code":
-        _send_code(request, mobile=account.mobile, purpose=SmsPurpose.STEP_UP)
+        send_sms_code(request, mobile=account.mobile, purpose=SmsPurpose.STEP_UP)
     if not form.is_valid():
         return render(request, "fees/declare.html", ctx, status=400 if action == "confirm" else 200)
     d = form.cleaned_data
