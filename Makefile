@@ -56,5 +56,8 @@ lint: venv
 lock: venv
 	$(VENV)/bin/pip freeze > requirements.lock
 
+bench: venv assets
+	$(PY) manage.py bench_flow $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var staticfiles test-artifacts

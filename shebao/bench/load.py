@@ -11,10 +11,13 @@ Phases, all users together (``threading.Barrier``):
 * set-up: each user logs in (password, then the SMS code read from the SMS simulator's
   ``outbox.json``), confirms with a step-up code and identifies once through the WeChat
   simulator (``snsapi_base``) so that payments can start; timed, reported apart;
+* a short warm-up window of flow (not reported: first requests compile templates, load
+  keys, open connections), which also measures each user's pace;
 * then ``rounds`` × (baseline window, flow window), interleaved round-robin. A window
   lasts ``phase_seconds``; a user starts no new unit of work after its end, finishes the
-  unit in hand (that tail is not counted) and waits for the others. Between windows each
-  user logs in a fresh payer if it might run out of months in the next flow window.
+  unit in hand (that tail is not counted) and waits for the others. Before a flow window
+  each user logs in fresh payers if, at its last pace, it might run out of months (twelve
+  per payer) — so no login happens inside a window.
 
 Baseline unit: ``GET /bench/one-query``. Flow unit (one payer, one month, both insurance
 types): declare form → quote → confirm → order page → start payment (the service opens the
@@ -130,7 +133,7 @@ class Http:
         if gone:
             self.jar.pop(name, None)
         else:
-            self.jar[name] = value.strip('"') if value.startswith('"') and '\\' not in value else value
+            self.jar[name] = value  # sent back as received, quotes included (as a browser does)
 
 
 def path_of(url: str) -> str:
@@ -252,10 +255,11 @@ class User(threading.Thread):
         self.sim = Http(cfg["sim_url"], cfg["timeout"])
         self.baseline_http = Http(cfg["service_url"], cfg["timeout"])
         self.payers: list[Payer] = []
-        self.loops_last_flow = 0
+        self.pace = 0.0  # flow loops per second in the last flow (or warm-up) window
         self.receipts = 0
         self.paid = 0  # payments made at the simulator's cashier (each one is notified)
-        self.exhausted = False
+        self.exhausted: set[int] = set()  # windows in which this user ran out of payers
+        self.loops: dict[int, int] = {}  # flow loops finished inside each window
         self.failed: str | None = None
 
     # --- helpers
@@ -320,17 +324,20 @@ class User(threading.Thread):
                      302, end=None, location="/fees/")
         p.stepped_up_at = time.monotonic()
 
-    def top_up(self, *, first: bool) -> None:
-        """Enough months in hand for the next flow window (logging in fresh payers from the pool),
-        and every payer's step-up confirmation fresh (it lasts 5 minutes)."""
-        for p in self.payers:
+    def top_up(self, seconds: float) -> None:
+        """Months enough for a flow window of ``seconds`` at this user's last pace (one payer at
+        least; fresh payers come from the pool), and every payer's step-up confirmation fresh
+        (it lasts 5 minutes)."""
+        need = max(12, int(self.pace * seconds * 2) + 4)  # a wide margin: paces differ between users and windows
+        while (not self.payers or sum(len(p.months) for p in self.payers) < need) and self.pool:
+            self.payers.append(self.login(self.pool.pop(0)))
+        months = 0
+        for p in self.payers:  # only the payers the next window may reach (each code is one of 10 SMS a day)
+            if months >= need:
+                break
             if p.months and time.monotonic() - p.stepped_up_at > self.run_.config["step_up_refresh_seconds"]:
                 self.step_up(p)
-        need = max(self.run_.config["min_months"], int(self.loops_last_flow * 1.5) + 2)
-        while sum(len(p.months) for p in self.payers) < need and self.pool:
-            self.payers.append(self.login(self.pool.pop(0)))
-            if first and len(self.payers) >= self.run_.config["initial_payers"]:
-                break
+            months += len(p.months)
 
     # --- the units of work
     def baseline_unit(self, phase: int, end: float) -> None:
@@ -340,7 +347,10 @@ class User(threading.Thread):
     def flow_unit(self, phase: int, end: float) -> bool:
         payer = next((p for p in self.payers if p.months), None)
         if payer is None:
-            self.exhausted = True
+            if phase not in self.exhausted:
+                self.run_.exhaustion.append({"phase": phase, "user": self.index, "payers": len(self.payers), "pool": len(self.pool),
+                                             "pace": round(self.pace, 3), "loops": self.loops})
+            self.exhausted.add(phase)
             return False
         month = payer.months.pop(0)
         http = payer.http
@@ -383,18 +393,19 @@ class User(threading.Thread):
         run = self.run_
         try:
             try:
-                self.top_up(first=True)
+                self.top_up(0)
             except (FlowError, OSError, http.client.HTTPException, ValueError, KeyError) as exc:
                 self.failed = f"set-up: {exc!r}"
             run.ready.wait()
             for index, kind in enumerate(run.phases):
-                if kind == "flow" and not self.failed:
+                if kind != "baseline" and not self.failed:
                     try:
-                        self.top_up(first=False)
+                        self.top_up(run.seconds(kind))
                     except (FlowError, OSError, http.client.HTTPException, ValueError, KeyError) as exc:
                         self.rec.error(-1, "top_up", repr(exc))
                 run.go.wait()
                 end = run.window_end
+                started = time.perf_counter()
                 loops = 0
                 consecutive_errors = 0
                 while not self.failed and time.perf_counter() < end and consecutive_errors < 20:
@@ -414,8 +425,9 @@ class User(threading.Thread):
                         for p in self.payers:
                             p.http.close()
                         self.baseline_http.close()
-                if kind == "flow":
-                    self.loops_last_flow = loops
+                if kind != "baseline":
+                    self.pace = loops / max(0.5, min(time.perf_counter(), end) - started)
+                    self.loops[index] = loops
                 run.done.wait()
         except threading.BrokenBarrierError:
             self.failed = self.failed or "aborted"
@@ -424,7 +436,7 @@ class User(threading.Thread):
 class Run:
     def __init__(self, config: dict):
         self.config = config
-        self.phases = [k for _ in range(config["rounds"]) for k in ("baseline", "flow")]
+        self.phases = ["warmup"] + [k for _ in range(config["rounds"]) for k in ("baseline", "flow")]
         n = config["users"]
         self.ready = threading.Barrier(n + 1)
         self.go = threading.Barrier(n + 1, action=self._start_window)
@@ -433,11 +445,16 @@ class Run:
         self.window_end = 0.0
         self.windows: list[dict] = []
         self.users: list[User] = []
+        self.exhaustion: list[dict] = []  # details of users that ran out of payers (for the report)
+
+    def seconds(self, kind: str) -> float:
+        return self.config["warmup_seconds"] if kind == "warmup" else self.config["phase_seconds"]
 
     def _start_window(self) -> None:
         start = self.meter.read()
-        self.window_end = start["t"] + self.config["phase_seconds"]
-        self.windows.append({"kind": self.phases[len(self.windows)], "start": start})
+        kind = self.phases[len(self.windows)]
+        self.window_end = start["t"] + self.seconds(kind)
+        self.windows.append({"kind": kind, "start": start})
 
     def execute(self) -> dict:
         cfg = self.config
@@ -458,7 +475,7 @@ class Run:
             window = self.windows[-1]
             window["end"] = self.meter.read()
             self.done.wait(timeout=timeout)
-            if window["kind"] == "flow":
+            if window["kind"] != "baseline":
                 self._settle_notifications(window)
             window["drained"] = self.meter.read()
             self.meter.refresh_pg_pids()
@@ -493,7 +510,9 @@ class Run:
             "receipts": sum(u.receipts for u in users),
             "payments": sum(u.paid for u in users),
             "payers_logged_in": sum(len(u.payers) for u in users),
-            "users_exhausted": sum(1 for u in users if u.exhausted),
+            "loops_per_user": {str(i): [u.loops.get(i, 0) for u in users] for i in range(len(self.phases)) if self.phases[i] != "baseline"},
+            "exhaustion": self.exhaustion[:20],
+            "exhausted": {str(i): sum(1 for u in users if i in u.exhausted) for i in range(len(self.phases))},
             "users_failed": [u.failed for u in users if u.failed],
         }
 

@@ -86,7 +86,9 @@ def _cpu(start: dict, end: dict, requests: int, ncpu: int) -> dict:
 
     busy = end["machine"]["busy"] - start["machine"]["busy"]
     steal = end["machine"]["steal"] - start["machine"]["steal"]
+    ours = sum((end[k] - start[k]) for k in ("service", "postgres", "sim", "loadgen") if start.get(k) is not None and end.get(k) is not None)
     return {
+        "others_pct": 100 * max(0.0, busy - ours) / (wall * ncpu) if wall > 0 else None,
         "service_ms": per_request("service"), "postgres_ms": per_request("postgres"), "sim_ms": per_request("sim"),
         "loadgen_ms": per_request("loadgen"),
         "machine_busy_pct": 100 * busy / (wall * ncpu) if wall > 0 else None,
@@ -109,9 +111,20 @@ def summarise(result: dict, access_log: bytes, *, meta: dict) -> dict:
     errors_by_phase: dict[int, int] = defaultdict(int)
     for e in result["errors"]:
         errors_by_phase[e["phase"]] += 1
+    round_no = 0
+    warmup = None
+    exhausted = 0
     for index, window in enumerate(result["windows"]):
         kind = window["kind"]
         start, end, drained = window["start"], window["end"], window["drained"]
+        if kind == "warmup":  # not reported: caches, connections, the users' pace
+            loops = len(result["latency_ms"].get(str(index), {}).get("receipt", []))
+            warmup = {"seconds": end["t"] - start["t"], "receipts": loops}
+            continue
+        if kind == "baseline":
+            round_no += 1
+        else:
+            exhausted += result["exhausted"].get(str(index), 0)
         seconds = end["t"] - start["t"]
         latency_by_kind = result["latency_ms"].get(str(index), {})
         in_window = parse_access_log(access_log[start["log_size"]:end["log_size"]])
@@ -129,8 +142,10 @@ def summarise(result: dict, access_log: bytes, *, meta: dict) -> dict:
             for k in (*FLOW_KINDS, "channel_cashier"):
                 by_kind[k].extend(latency_by_kind.get(k, []))
         cpu = _cpu(start, end, requests, ncpu)
+        per_user = sorted(result.get("loops_per_user", {}).get(str(index), []))
         windows.append({
-            "round": index // 2 + 1, "kind": kind, "seconds": seconds, "requests": requests, "notifications": notify,
+            "loops_per_user": [per_user[0], per_user[len(per_user) // 2], per_user[-1]] if per_user else None,
+            "round": round_no, "kind": kind, "seconds": seconds, "requests": requests, "notifications": notify,
             "rps": requests / seconds if seconds > 0 else 0.0, **{k: v for k, v in _stats(latency).items() if k != "count"},
             "errors": errors_by_phase.get(index, 0), "cpu": cpu,
         })
@@ -142,6 +157,7 @@ def summarise(result: dict, access_log: bytes, *, meta: dict) -> dict:
         for k, v in cpu["cpu_seconds"].items():
             pool["cpu"][k] += v if v is not None else math.nan
         pool["cpu"]["busy"] += end["machine"]["busy"] - start["machine"]["busy"]
+        pool["cpu"]["others"] += (cpu["others_pct"] or 0.0) / 100 * seconds * ncpu
         pool["cpu"]["steal"] += end["machine"]["steal"] - start["machine"]["steal"]
 
     overall = {}
@@ -158,6 +174,7 @@ def summarise(result: dict, access_log: bytes, *, meta: dict) -> dict:
             "cpu": {"service_ms": per_req("service"), "postgres_ms": per_req("postgres"), "sim_ms": per_req("sim"),
                     "loadgen_ms": per_req("loadgen"),
                     "machine_busy_pct": 100 * pool["cpu"]["busy"] / (secs * ncpu) if secs else None,
+                    "others_pct": 100 * pool["cpu"]["others"] / (secs * ncpu) if secs else None,
                     "steal_pct": 100 * pool["cpu"]["steal"] / (secs * ncpu) if secs else None},
         }
     base, flow = overall["baseline"], overall["flow"]
@@ -189,8 +206,10 @@ def summarise(result: dict, access_log: bytes, *, meta: dict) -> dict:
         "payers_logged_in": result["payers_logged_in"],
         "receipts": result["receipts"],
         "payments": result["payments"],
-        "notifications": len(notify),
-        "users_exhausted": result["users_exhausted"],
+        "notifications": sum(1 for k, status, _ms in parse_access_log(access_log) if k == "notify" and status == 204),
+        "warmup": warmup,
+        "users_out_of_payers": exhausted,
+        "exhaustion": result.get("exhaustion", []),
         "users_failed": result["users_failed"],
         "errors": {"flow": flow["errors"], "baseline": base["errors"], "setup": setup_errors},
         "error_samples": result["errors"][:10],
@@ -211,27 +230,32 @@ def render(s: dict) -> str:
         "bench_flow — 个人社保费掌上办: the declare-and-pay flow beside a one-query Django endpoint",
         f"machine: {m['ncpu']} CPUs ({m['cpu_model']}), PostgreSQL {m['pg_version']}, Python {m['python']}, Django {m['django']}",
         f"service: gunicorn {m['worker_class']} × {m['workers']} workers{' × ' + str(m['threads']) + ' threads' if m['worker_class'] == 'gthread' else ''}, "
-        f"DB_CONN_MAX_AGE={m['conn_max_age']}, profile {m['profile']}; simulators: own gunicorn process (gthread 1 × {m['sim_threads']}); "
+        f"DB_CONN_MAX_AGE={m['conn_max_age']}, profile {m['profile']}, crypto suite {m.get('crypto_suite', 'sm')}; simulators: own gunicorn process (gthread 1 × {m['sim_threads']}); "
         f"load generator: own process, {m['users']} users (threads)",
-        f"method: {m['rounds']} rounds × ({m['phase_seconds']:g} s baseline + {m['phase_seconds']:g} s flow), interleaved; "
+        f"method: {m['rounds']} round(s) × ({m['phase_seconds']:g} s baseline + {m['phase_seconds']:g} s flow), interleaved; "
         f"database {m['database']} (created for this run, dropped after)",
         f"set-up: {s['payers_logged_in']} payers logged in (password + SMS code, step-up code, WeChat identification) "
-        f"in {s['setup_seconds']:.1f} s (plus top-ups between windows)",
+        f"in {s['setup_seconds']:.1f} s (plus top-ups between windows); warm-up "
+        + (f"{s['warmup']['seconds']:.0f} s of flow, {s['warmup']['receipts']} receipts (not reported)" if s["warmup"] else "none"),
         "",
         f"{'round':<6}{'phase':<10}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
-        f"{'svc CPU ms/req':>16}{'PG CPU ms/req':>15}{'busy %':>8}{'steal %':>8}",
+        f"{'svc CPU ms/req':>16}{'PG CPU ms/req':>15}{'busy %':>8}{'other %':>8}{'steal %':>8}",
     ]
 
     def row(label, phase, w):
         cpu = w["cpu"]
         return (f"{label:<6}{phase:<10}{w['requests']:>9}{w['rps']:>9.1f}{_f(w['p50_ms']):>9}{_f(w['p99_ms']):>9}{w['errors']:>8}"
                 f"{_f(cpu['service_ms'], '{:.2f}'):>16}{_f(cpu['postgres_ms'], '{:.2f}'):>15}{_f(cpu['machine_busy_pct'], '{:.0f}'):>8}"
-                f"{_f(cpu['steal_pct'], '{:.1f}'):>8}")
+                f"{_f(cpu['others_pct'], '{:.0f}'):>8}{_f(cpu['steal_pct'], '{:.1f}'):>8}")
 
     for w in s["windows"]:
         lines.append(row(str(w["round"]), w["kind"], w))
     lines.append(row("all", "baseline", s["overall"]["baseline"]))
     lines.append(row("all", "flow", s["overall"]["flow"]))
+    spread = [f"round {w['round']}: {'–'.join(map(str, w['loops_per_user']))}" for w in s["windows"]
+              if w["kind"] == "flow" and w.get("loops_per_user")]
+    if spread:
+        lines.append("payments per user in each flow window (min–median–max): " + ", ".join(spread))
     lines += ["", "flow requests by kind (all rounds; client-side latency; server time from the access log, tails included):",
               f"  {'kind':<16}{'count':>7}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'server mean ms':>16}"]
     for kind, st in s["flow_by_kind"].items():
@@ -255,11 +279,13 @@ def render(s: dict) -> str:
         f"cost ratio (baseline req/s ÷ flow req/s): {_f(s['cost_ratio'], '{:.2f}')}×   per round: "
         + " ".join(_f(r, "{:.2f}") for r in s["cost_ratio_per_round"]),
         f"CPU ratio (service + PostgreSQL CPU per request, flow ÷ baseline): {_f(s['cpu_ratio'], '{:.2f}')}×",
-        f"receipts: {s['receipts']}   payments: {s['payments']}   notifications answered: {s['notifications']}",
+        f"whole run (warm-up included): receipts {s['receipts']}, payments {s['payments']}, notifications answered (HTTP 204): {s['notifications']}",
         f"errors: flow {s['errors']['flow']}, baseline {s['errors']['baseline']}, set-up {s['errors']['setup']}"
-        + (f"; users out of payers: {s['users_exhausted']}" if s["users_exhausted"] else "")
+        + (f"; a user ran out of payers in a flow window {s['users_out_of_payers']} time(s)" if s["users_out_of_payers"] else "")
         + (f"; users failed: {len(s['users_failed'])}" if s["users_failed"] else ""),
     ]
+    for e in s.get("exhaustion", [])[:5]:
+        lines.append(f"  out of payers (window {e['phase']}, user {e['user']}): {e['payers']} payers used, {e['pool']} left in its pool")
     for e in s["error_samples"]:
         lines.append(f"  error (window {e['phase']}, {e['kind']}): {e['message']}")
     v = s["verdict"]

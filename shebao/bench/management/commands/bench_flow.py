@@ -23,6 +23,7 @@ import json
 import math
 import os
 import platform
+import re
 import secrets
 import shutil
 import signal
@@ -30,6 +31,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -82,32 +84,42 @@ class Command(BaseCommand):
         parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL,
                             help="PostgreSQL on loopback; a fresh database <name>_<random> is created there and dropped "
                                  f"at the end (default {DEFAULT_DATABASE_URL})")
-        parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync", help="gunicorn worker class (default sync)")
+        parser.add_argument("--worker-class", choices=("sync", "gthread"), default="gthread",
+                            help="gunicorn worker class (default gthread, as `make run`)")
         parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of the service (default 2)")
         parser.add_argument("--threads", type=int, default=4, help="threads per worker with --worker-class gthread (default 4)")
         parser.add_argument("--conn-max-age", type=int, default=600, help="DB_CONN_MAX_AGE of the service (default 600)")
+        parser.add_argument("--crypto-suite", choices=("sm", "intl"), default="sm",
+                            help="SHEBAO_CRYPTO_SUITE of the service (default sm; intl only to see what SM2 costs)")
         parser.add_argument("--json", dest="json_path", help="also write the figures to this JSON file")
         parser.add_argument("--keep-files", action="store_true", help="keep the temporary directory (logs) for inspection")
 
     # ------------------------------------------------------------------ main
     def handle(self, *args, **opts):
         users, rounds, duration = opts["users"], opts["rounds"], opts["duration"]
-        if not (1 <= users <= 256 and 1 <= rounds <= 20 and 1 <= duration <= 600):
-            raise CommandError("1 ≤ --users ≤ 256, 1 ≤ --rounds ≤ 20, 1 ≤ --duration ≤ 600")
+        if not (1 <= users <= 256 and 1 <= rounds <= 20 and 1 <= duration <= 480):
+            raise CommandError("1 ≤ --users ≤ 256, 1 ≤ --rounds ≤ 20, 1 ≤ --duration ≤ 480")
         url = opts["database_url"]
         parts = urlsplit(url)
         if parts.scheme not in ("postgres", "postgresql") or (parts.hostname or "127.0.0.1") not in LOOPBACK:
             raise CommandError("--database-url must be PostgreSQL on loopback (postgres://user@127.0.0.1:5432/name)")
-        base_name = (parts.path.lstrip("/") or "shebao_bench")[:40]
+        base_name = parts.path.lstrip("/") or "shebao_bench"
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,39}", base_name):
+            raise CommandError("the database name in --database-url: lower-case letters, digits and _, at most 40")
         database = f"{base_name}_{secrets.token_hex(4)}"
         tmp = Path(tempfile.mkdtemp(prefix="shebao-bench-"))
         self.procs: list[subprocess.Popen] = []
-        previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up below
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143)) if main_thread else None  # run the clean-up below
         created = False
+        self.keep = opts["keep_files"]
         try:
             self._admin(url, f'CREATE DATABASE "{database}"')
             created = True
             summary = self._run(opts, url, database, tmp)
+        except BaseException:
+            self.keep = True  # the logs say why
+            raise
         finally:
             for proc in reversed(self.procs):
                 self._stop(proc)
@@ -116,11 +128,12 @@ class Command(BaseCommand):
                     self._admin(url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
                 except Exception as exc:  # noqa: BLE001 - say so, do not hide the run's own error
                     self.stderr.write(f"could not drop database {database}: {exc}")
-            if opts["keep_files"]:
-                self.stderr.write(f"files kept in {tmp}")
+            if self.keep:
+                self.stderr.write(f"files kept in {tmp} (service.log, sim.log, access.log, result.json)")
             else:
                 shutil.rmtree(tmp, ignore_errors=True)
-            signal.signal(signal.SIGTERM, previous)
+            if main_thread:
+                signal.signal(signal.SIGTERM, previous)
         self.stdout.write(report.render(summary))
         if opts["json_path"]:
             Path(opts["json_path"]).write_text(json.dumps(summary, ensure_ascii=False, indent=1))
@@ -128,10 +141,11 @@ class Command(BaseCommand):
     def _run(self, opts, url: str, database: str, tmp: Path) -> dict:
         users, rounds, duration = opts["users"], opts["rounds"], opts["duration"]
         phase_seconds = duration / 2
-        # payers: months enough for the fastest plausible user; 12 months (one loop each) per payer
+        warmup_seconds = max(1.0, min(5.0, phase_seconds))
+        # The pool of payers (12 months, one flow loop each): enough for the fastest plausible
+        # pace; the load generator logs them in only as its users need them.
         per_user_rate = min(MAX_LOOPS_PER_SECOND_PER_USER, MAX_LOOPS_PER_SECOND_TOTAL / users)
-        initial_payers = max(1, math.ceil(per_user_rate * phase_seconds / 12))
-        pool_per_user = max(initial_payers + 1, math.ceil(per_user_rate * phase_seconds * rounds / 12) + 1)
+        pool_per_user = math.ceil(per_user_rate * (warmup_seconds + phase_seconds * rounds) / 12) + 2
         people_count = users * pool_per_user
 
         service_port, sim_port = _free_port(), _free_port()
@@ -146,6 +160,7 @@ class Command(BaseCommand):
             WECHAT_API_BASE=f"{sim_url}/sim/wechat/api", WECHATPAY_BASE_URL=f"{sim_url}/sim/wxpay",
             WECHATPAY_NOTIFY_URL=f"{service_url}/api/pay/wechatpay/notify", WECHATPAY_CASHIER_URL=f"{sim_url}/sim/wxpay/cashier",
             OTP_MIN_INTERVAL_SECONDS="0",  # a payer's login and step-up codes come within a second
+            SHEBAO_CRYPTO_SUITE=opts["crypto_suite"],
             PYTHONUNBUFFERED="1",
         )
         service_env = {**env, "DJANGO_SETTINGS_MODULE": "shebao.bench.settings"}
@@ -178,7 +193,9 @@ class Command(BaseCommand):
             "timeout": 30.0, "people_file": str(people_file), "result_file": str(tmp / "result.json"),
             "access_log": str(access_log), "service_pid": service.pid, "sim_pid": sim.pid,
             "pg_admin_url": _psycopg_url(_with_db(url, "postgres")), "pg_database": database,
-            "initial_payers": initial_payers, "min_months": 12 * initial_payers, "step_up_refresh_seconds": 200,
+            # a step-up confirmation lasts 300 s (STEP_UP_VALID_SECONDS): renewed before a flow window
+            # unless it outlives the window with a margin
+            "warmup_seconds": warmup_seconds, "step_up_refresh_seconds": max(0.0, 270 - phase_seconds),
             "barrier_timeout": 600,
         }
         config_file = tmp / "load.json"
@@ -197,7 +214,10 @@ class Command(BaseCommand):
             raise CommandError(f"the load generator failed ({load.returncode}):\n{load_log.read_text(errors='replace')[-3000:]}")
         result = json.loads((tmp / "result.json").read_text())
         time.sleep(0.2)  # the last access-log lines
-        return report.summarise(result, access_log.read_bytes(), meta=self._meta(opts, url, database, phase_seconds))
+        summary = report.summarise(result, access_log.read_bytes(), meta=self._meta(opts, url, database, phase_seconds))
+        if any(summary["errors"].values()) or summary["users_failed"]:
+            self.keep = True  # the logs say why
+        return summary
 
     # ------------------------------------------------------------------ helpers
     def _admin(self, url: str, sql: str) -> None:
@@ -249,6 +269,6 @@ class Command(BaseCommand):
         return {
             "ncpu": os.cpu_count() or 1, "cpu_model": model, "pg_version": pg_version.split()[0], "python": platform.python_version(),
             "django": django.get_version(), "worker_class": opts["worker_class"], "workers": opts["workers"], "threads": opts["threads"],
-            "conn_max_age": opts["conn_max_age"], "profile": "development", "sim_threads": SIM_THREADS, "users": opts["users"],
+            "conn_max_age": opts["conn_max_age"], "profile": "development", "crypto_suite": opts["crypto_suite"], "sim_threads": SIM_THREADS, "users": opts["users"],
             "rounds": opts["rounds"], "phase_seconds": phase_seconds, "database": database,
         }

@@ -1,0 +1,51 @@
+"""``manage.py bench_flow`` works end to end with tiny numbers: it builds its own
+database, servers and load, drives the whole flow and prints the figures. Nothing
+here checks a timing (the figures are for docs/performance.md, not for a test)."""
+
+from __future__ import annotations
+
+import io
+import json
+from urllib.parse import quote
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+
+def _server_url() -> str:
+    """postgres://user[:password]@host:port/shebao_bench for the server the suite uses."""
+    s = connection.settings_dict
+    auth = quote(s["USER"] or "postgres") + (f":{quote(s['PASSWORD'])}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/shebao_bench"
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_bench_flow_runs_the_whole_flow_and_reports(tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip(f"bench_flow measures the service on PostgreSQL; the database here is {connection.vendor}")
+    out, err = io.StringIO(), io.StringIO()
+    json_path = tmp_path / "bench.json"
+    call_command("bench_flow", "--users", "2", "--duration", "4", "--rounds", "1", "--database-url", _server_url(),
+                 "--json", str(json_path), stdout=out, stderr=err)
+    report = out.getvalue()
+    for text in ("req/s", "p50 ms", "p99 ms", "baseline", "flow", "cost ratio", "TARGET flow cost", "TARGET flow p99"):
+        assert text in report, text
+    assert "errors: flow 0, baseline 0, set-up 0" in report, report
+
+    figures = json.loads(json_path.read_text())
+    assert figures["errors"] == {"flow": 0, "baseline": 0, "setup": 0}
+    assert not figures["users_failed"]
+    assert figures["receipts"] >= 1 and figures["payments"] == figures["receipts"]
+    kinds = [w["kind"] for w in figures["windows"]]
+    assert kinds == ["baseline", "flow"]
+    assert all(w["requests"] > 0 for w in figures["windows"])
+    assert figures["notify_server"]["count"] >= 1  # the simulator's notification reached the service
+    assert figures["meta"]["database"] not in _databases()  # dropped at the end
+
+
+def _databases() -> set[str]:
+    with connection.cursor() as cur:
+        cur.execute("SELECT datname FROM pg_database")
+        return {row[0] for row in cur.fetchall()}
