@@ -31,7 +31,7 @@ db: venv
 
 run: venv assets db receipt-fonts
 	@echo "掌上办 on http://127.0.0.1:$(PORT)  (demo logins in README.md)"
-	PORT=$(PORT) $(VENV)/bin/gunicorn config.wsgi:application --bind 127.0.0.1:$(PORT) \
+	PORT=$(PORT) exec $(VENV)/bin/gunicorn config.wsgi:application --bind 127.0.0.1:$(PORT) \
 		--worker-class gthread --workers 2 --threads 4 --access-logfile - --graceful-timeout 5
 
 browser:

@@ -65,3 +65,34 @@ def quote(*, profile: PayerProfile, insurance_type_codes: list[str], names: dict
         )
         items.append(ItemQuote(code, names.get(code, code), contribution_year, periods, decision, rule))
     return Quote(tuple(items))
+
+
+@dataclass(frozen=True)
+class DeclareOptions:
+    """What the declare screen may offer this person today (from the open rules)."""
+
+    type_codes: tuple[str, ...]  # enrolled insurance types with a year open today
+    years: tuple[int, ...]  # contribution years open today
+    year: int  # the year shown: the one asked for if open, else the latest open
+    rules: tuple  # RuleSnapshot of that year, one per insurance type
+    grades: tuple[Decimal, ...]  # yearly amounts offered (fixed_grade rules)
+    base_grades: tuple[Decimal, ...]  # suggested bases (base_rate rules)
+
+    @property
+    def has_base(self) -> bool:
+        return any(r.calculation == "base_rate" for r in self.rules)
+
+
+def declare_options(*, profile: PayerProfile, today: dt.date, asked_year: str = "") -> DeclareOptions:
+    choices = open_choices(profile=profile, today=today)
+    years = tuple(sorted({r.contribution_year for rules in choices.values() for r in rules}))
+    if asked_year.isdigit() and int(asked_year) in years:
+        year = int(asked_year)
+    else:
+        year = years[-1] if years else today.year
+    rules = tuple(r for rs in choices.values() for r in rs if r.contribution_year == year)
+    return DeclareOptions(
+        type_codes=tuple(code for code, rules_ in choices.items() if rules_), years=years, year=year, rules=rules,
+        grades=tuple(sorted({g for r in rules if r.calculation == "fixed_grade" for g in r.grades})),
+        base_grades=tuple(sorted({g for r in rules if r.calculation == "base_rate" for g in r.grades})),
+    )

@@ -24,7 +24,7 @@ from shebao.core.selectors import insurance_type_names
 from shebao.fees import selectors, services
 from shebao.fees.forms import DeclareForm
 from shebao.fees.models import OrderState
-from shebao.fees.quotes import open_choices, quote
+from shebao.fees.quotes import declare_options, quote
 from shebao.rules.periods import FeePeriod
 
 
@@ -39,24 +39,20 @@ def index(request):
 
 
 def _declare_form(request, profile, today, data=None):
-    choices = open_choices(profile=profile, today=today)
+    opts = declare_options(profile=profile, today=today, asked_year=(data or {}).get("contribution_year", ""))
     names = insurance_type_names()
-    type_choices = [(code, names[code]) for code, rules in choices.items() if rules]
-    years = sorted({r.contribution_year for rules in choices.values() for r in rules})
-    raw_year = (data or {}).get("contribution_year") or (str(years[-1]) if years else "")
-    year = int(raw_year) if raw_year.isdigit() and int(raw_year) in years else (years[-1] if years else today.year)
-    rules = [r for rs in choices.values() for r in rs if r.contribution_year == year]
-    periods = [(f"{year}-{m:02d}", f"{year}年{m}月") for m in range(1, 13)]
-    grades = sorted({g for r in rules if r.calculation == "fixed_grade" for g in r.grades})
-    base_grades = sorted({g for r in rules if r.calculation == "base_rate" for g in r.grades})
+    year = opts.year
+    this_year = year == today.year
     form = DeclareForm(
-        data, type_choices=type_choices, year_choices=[(y, f"{y}年度") for y in years], period_choices=periods,
-        grade_choices=[(str(g), f"{g}元") for g in grades],
-        initial={"idem": crypto.random_token(), "contribution_year": year, "period_from": f"{year}-{today.month:02d}" if year == today.year else f"{year}-01",
-                 "period_to": f"{year}-{today.month:02d}" if year == today.year else f"{year}-12"},
+        data, type_choices=[(code, names[code]) for code in opts.type_codes], year_choices=[(y, f"{y}年度") for y in opts.years],
+        period_choices=[(f"{year}-{m:02d}", f"{year}年{m}月") for m in range(1, 13)],
+        grade_choices=[(str(g), f"{g}元") for g in opts.grades],
+        initial={"idem": crypto.random_token(), "contribution_year": year,
+                 "period_from": f"{year}-{today.month:02d}" if this_year else f"{year}-01",
+                 "period_to": f"{year}-{today.month:02d}" if this_year else f"{year}-12"},
     )
-    return form, {"names": names, "base_grades": base_grades, "has_base": any(r.calculation == "base_rate" for r in rules),
-                  "has_grade": bool(grades), "rules": rules, "year": year}
+    return form, {"names": names, "base_grades": opts.base_grades, "has_base": opts.has_base, "has_grade": bool(opts.grades),
+                  "rules": opts.rules, "year": year}
 
 
 @citizen_required
