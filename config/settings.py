@@ -72,6 +72,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+FORM_RENDERER = "shebao.common.form_renderer.FastWidgetRenderer"  # Django's widget markup, common widgets without the engine
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -158,6 +159,10 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_FAILURE_VIEW = "shebao.web.views.csrf_failure"
+
+# Per-process copies of the contribution rules and insurance types (shebao.common.refcache):
+# a change saved in the back office reaches every server process within this many seconds.
+REFERENCE_CACHE_SECONDS = int(os.environ.get("REFERENCE_CACHE_SECONDS", "30"))
 
 # --- personal-data crypto (GB/T 39786: SM4 storage, SM3 index, SM2 signature) ---
 SHEBAO_CRYPTO_SUITE = os.environ.get("SHEBAO_CRYPTO_SUITE", "sm")  # "sm" (国密) or "intl" (AES-GCM/SHA-256/ECDSA)

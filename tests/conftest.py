@@ -12,6 +12,17 @@ import pytest
 from shebao.adapters.loopback import LoopbackServer
 
 
+@pytest.fixture(autouse=True)
+def _fresh_reference_copies():
+    """A rolled-back test transaction sends no signal: start every test with empty
+    per-process copies of the reference tables (shebao.common.refcache)."""
+    from shebao.common.refcache import clear_all
+
+    clear_all()
+    yield
+    clear_all()
+
+
 @dataclass
 class Simulators:
     url: str

@@ -129,7 +129,7 @@ def audit_record(
         request_id=_request_id(request),
         digest_algorithm=crypto.digest_algorithm(),
     )
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # no savepoint: an error rolls back the caller's transaction too
         head = lock_head(AuditHead, AuditEvent)
         event.seq = head.last_seq + 1
         event.prev_hash = head.last_chain_hash

@@ -5,6 +5,8 @@ environment variables) plus one URL, the baseline endpoint ``/bench/one-query``.
 Selected only by ``DJANGO_SETTINGS_MODULE=shebao.bench.settings`` in that process's
 environment, so the endpoint never exists in a deployment that uses ``config.settings``."""
 
+import os
+
 from config.settings import *  # noqa: F403
 from config.settings import PRODUCTION
 
@@ -12,3 +14,6 @@ if PRODUCTION:  # pragma: no cover - a guard, not a feature
     raise RuntimeError("shebao.bench.settings is for the load benchmark only, never with SHEBAO_ENV=production")
 
 ROOT_URLCONF = "shebao.bench.urls"
+
+if os.environ.get("SHEBAO_BENCH_PROFILE"):  # bench_flow --profile DIR
+    MIDDLEWARE = ["shebao.bench.profiling.ProfileMiddleware", *MIDDLEWARE]  # noqa: F405

@@ -45,7 +45,7 @@ def transition(obj: models.Model, to_state: str, *, actor_ref: str, reason: str,
     ``locked=False`` the row is re-read under ``select_for_update`` first, so the
     check and the change are one atomic step (ASVS 15.4.2). Returns the fresh row."""
     model = type(obj)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # inside a caller's transaction: all or nothing with it, no savepoint
         row = obj if locked else model.objects.select_for_update().get(pk=obj.pk)
         current = getattr(row, field)
         allowed = model.TRANSITIONS.get(current, set())

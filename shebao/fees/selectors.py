@@ -16,14 +16,9 @@ from shebao.fees.models import PaymentAttempt, PaymentOrder
 from shebao.fees.receipt_view import ReceiptLine, ReceiptView, TimelineStep
 
 
-def registration_no_for(account: Account) -> str | None:
-    """The person's 登记序号 at the core by their own three elements."""
-    return get_core().registration_find(name=account.name, id_type=account.id_type, id_number=account.id_number)
-
-
 def payer_profile_for(account: Account) -> PayerProfile | None:
-    registration_no = registration_no_for(account)
-    return None if registration_no is None else get_core().payer_profile(registration_no=registration_no)
+    """The person's payer profile at the core by their own three elements (one call)."""
+    return get_core().payer_profile_by_identity(name=account.name, id_type=account.id_type, id_number=account.id_number)
 
 
 def order_get(*, account: Account, public_id: str) -> PaymentOrder | None:
@@ -62,13 +57,12 @@ def receipt_view(*, account: Account, order: PaymentOrder, request, now: dt.date
     info = core.tax_receipt_get(receipt_no=order.receipt_no, now=now)
     if info is None or info.registration_no != order.registration_no:
         return None
-    profile = core.payer_profile(registration_no=order.registration_no)
     lines = tuple(
         ReceiptLine(d.insurance_type, _period(d.period_from), _period(d.period_to), d.base_amount, d.amount) for d in info.declarations
     )
     return ReceiptView(
         receipt_no=info.receipt_no, payer_name=account.name, id_number_masked=mask_id_number(account.id_number),
-        agency=profile.agency, person_no=profile.person_no, tax_office=profile.tax_office, lines=lines, total_amount=info.amount,
+        agency=info.agency, person_no=info.person_no, tax_office=info.tax_office, lines=lines, total_amount=info.amount,
         paid_at=info.paid_at, channel=channel_label, bank_serial_no=info.bank_serial_no, state=info.state_label, queried_at=now,
         timeline=timeline(info), verify_url=settings.SELF_URL + reverse("receipt_verify", args=[info.verify_code]),
         verify_code=info.verify_code,

@@ -1,6 +1,12 @@
 """Reads of contribution rules. A caller turns a row into the calculator's
 values with ``rule_snapshot`` and decides with
-``calculator.calculate_contribution``."""
+``calculator.calculate_contribution``.
+
+``rule_get`` and ``rules_open`` answer from a per-process copy of every rule's
+snapshot (``shebao.common.refcache``: reloaded after ``REFERENCE_CACHE_SECONDS``,
+cleared at once when this process saves a rule, city or insurance type) with the same
+date logic as the database filters they replace; ``rule_versions`` (the history, for
+staff) always reads the database."""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 
+from shebao.common.refcache import ProcessCache
 from shebao.rules.models import ContributionRule
 from shebao.rules.snapshot import RuleSnapshot
 
@@ -57,32 +64,47 @@ def rule_snapshot(row: ContributionRule) -> RuleSnapshot:
     )
 
 
+def _load_all() -> dict[tuple[str, str], tuple[RuleSnapshot, ...]]:
+    """Every rule version, keyed by (city code, insurance type code), by year then valid_from."""
+    index: dict[tuple[str, str], list[RuleSnapshot]] = {}
+    for row in _base_queryset().order_by("contribution_year", "valid_from", "pk"):
+        snap = rule_snapshot(row)
+        index.setdefault((snap.city_code, snap.insurance_type_code), []).append(snap)
+    return {key: tuple(snaps) for key, snaps in index.items()}
+
+
+_all_rules: ProcessCache[dict[tuple[str, str], tuple[RuleSnapshot, ...]]] = ProcessCache("rules", _load_all)
+
+
+def watch_rule_tables() -> None:
+    """Connect the cache to the tables its snapshots are built from (RulesConfig.ready)."""
+    from shebao.core.models import City, InsuranceType
+
+    _all_rules.watch(ContributionRule, City, InsuranceType)
+
+
+def _in_force(snap: RuleSnapshot, on: dt.date) -> bool:
+    """Python twin of ``_valid_on``: valid_from ≤ on < valid_to (valid_to None = open)."""
+    return snap.valid_from <= on and (snap.valid_to is None or on < snap.valid_to)
+
+
+def _collectable(snap: RuleSnapshot, today: dt.date) -> bool:
+    return snap.collection_opens_on <= today and (snap.collection_closes_on is None or today <= snap.collection_closes_on)
+
+
 def rule_get(*, city_code: str, contribution_year: int, insurance_type_code: str, on: dt.date) -> RuleSnapshot | None:
     """The version of the rule for city × year × insurance type valid on ``on``
     (at most one: windows do not overlap), or None if there is none."""
-    row = (
-        _base_queryset()
-        .filter(
-            _valid_on(on),
-            city__division_code=city_code,
-            contribution_year=contribution_year,
-            insurance_type__code=insurance_type_code,
-        )
-        .first()
-    )
-    return rule_snapshot(row) if row is not None else None
+    for snap in _all_rules.get().get((city_code, insurance_type_code), ()):
+        if snap.contribution_year == contribution_year and _in_force(snap, on):
+            return snap
+    return None
 
 
 def rules_open(*, city_code: str, insurance_type_code: str, today: dt.date) -> list[RuleSnapshot]:
     """The rules in force today whose contribution year can be collected today,
     by year ascending (what a declaration screen offers)."""
-    rows = (
-        _base_queryset()
-        .filter(_valid_on(today), city__division_code=city_code, insurance_type__code=insurance_type_code)
-        .filter(Q(collection_opens_on__lte=today) & (Q(collection_closes_on__isnull=True) | Q(collection_closes_on__gte=today)))
-        .order_by("contribution_year")
-    )
-    return [rule_snapshot(row) for row in rows]
+    return [s for s in _all_rules.get().get((city_code, insurance_type_code), ()) if _in_force(s, today) and _collectable(s, today)]
 
 
 def rule_versions(*, city_code: str, contribution_year: int, insurance_type_code: str) -> list[ContributionRule]:

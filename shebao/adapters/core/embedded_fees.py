@@ -30,8 +30,10 @@ from shebao.core.models import (
     TaxReceipt,
     TaxReceiptState,
 )
+from shebao.core.selectors import insurance_type_id, insurance_type_names, payer_get_by_identity
 
 REMIT_MIN_DELAY = dt.timedelta(hours=2)
+_RECEIPT_PAYER = ("payer", "payer__agency", "payer__tax_office")  # what _receipt_info reads
 TREASURY_DELAY = dt.timedelta(days=1)
 
 
@@ -64,6 +66,7 @@ def _receipt_info(r: TaxReceipt) -> TaxReceiptInfo:
         receipt_no=r.receipt_no, verify_code=r.verify_code, registration_no=r.payer.registration_no, channel=r.channel,
         bank_serial_no=r.bank_serial_no, amount=r.amount, paid_at=r.paid_at, state=r.state, state_label=r.get_state_display(),
         remitted_at=r.remitted_at, in_treasury_at=r.in_treasury_at, declarations=decls,
+        person_no=r.payer.person_no, agency=r.payer.agency.name, tax_office=r.payer.tax_office.name,
     )
 
 
@@ -82,7 +85,16 @@ class EmbeddedFeeCore:
     """FeeCore over our own tables."""
 
     def payer_profile(self, *, registration_no: str) -> PayerProfile:
-        payer = Payer.objects.select_related("city", "agency", "tax_office").get(registration_no=registration_no)
+        return self._profile(Payer.objects.select_related("city", "agency", "tax_office").get(registration_no=registration_no))
+
+    def payer_profile_by_identity(self, *, name: str, id_type: str, id_number: str) -> PayerProfile | None:
+        payer = payer_get_by_identity(id_type=id_type, id_number=id_number)
+        if payer is None or payer.name != name:
+            return None
+        return self._profile(payer)
+
+    @staticmethod
+    def _profile(payer: Payer) -> PayerProfile:
         enrolled = tuple(payer.enrolments.filter(state=EnrolmentState.ACTIVE).values_list("insurance_type__code", flat=True))
         groups = tuple(g for g in [payer.special_category] if g and g != "无")
         return PayerProfile(
@@ -95,23 +107,33 @@ class EmbeddedFeeCore:
         payer = Payer.objects.get(registration_no=registration_no)
         out = []
         try:
-            with transaction.atomic():
+            with transaction.atomic(savepoint=False):
                 for req in requests:
-                    itype = InsuranceType.objects.get(code=req.insurance_type_code)
+                    itype_id = insurance_type_id(req.insurance_type_code)
+                    if itype_id is None:
+                        raise InsuranceType.DoesNotExist(req.insurance_type_code)
                     d = Declaration.objects.create(
-                        public_id=crypto.random_token(12), declaration_no=_number("10", now), payer=payer, insurance_type=itype,
+                        public_id=crypto.random_token(12), declaration_no=_number("10", now), payer=payer, insurance_type_id=itype_id,
                         contribution_year=req.contribution_year, period_from=req.period_from, period_to=req.period_to,
                         base_amount=req.base_amount, rate=req.rate, amount=sum((a for _, a in req.lines), Decimal("0.00")),
                         mode=DeclarationMode.SELF, rule_refs=list(req.rule_refs), declared_at=now,
                     )
                     DeclarationLine.objects.bulk_create(
-                        DeclarationLine(declaration=d, payer=payer, insurance_type=itype, period=p, amount=a)
+                        DeclarationLine(declaration=d, payer=payer, insurance_type_id=itype_id, period=p, amount=a)
                         for p, a in req.lines
                     )
                     out.append(d)
         except IntegrityError as exc:
             raise CoreConflict("所选费款所属期已申报或已缴费，请勿重复申报；如有未完成的缴费，请在“缴费记录”中继续缴费") from exc
-        return [_declaration_info(Declaration.objects.select_related("insurance_type", "tax_receipt").get(pk=d.pk)) for d in out]
+        names = insurance_type_names()
+        return [
+            DeclarationInfo(
+                declaration_no=d.declaration_no, insurance_type_code=code, insurance_type=names[code],
+                contribution_year=d.contribution_year, period_from=d.period_from, period_to=d.period_to, base_amount=d.base_amount,
+                rate=d.rate, amount=d.amount, mode=str(d.mode), state=str(d.state), receipt_no=None,
+            )
+            for d, code in zip(out, (req.insurance_type_code for req in requests), strict=True)
+        ]
 
     def _declarations(self, registration_no: str):
         return Declaration.objects.select_related("insurance_type", "tax_receipt").filter(payer__registration_no=registration_no)
@@ -125,7 +147,7 @@ class EmbeddedFeeCore:
         return [_declaration_info(d) for d in rows]
 
     def declaration_void(self, *, registration_no: str, declaration_no: str, reason: str, now: dt.datetime) -> None:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             d = self._declarations(registration_no).select_for_update(of=("self",)).get(declaration_no=declaration_no)
             transition(d, DeclarationState.VOIDED, actor_ref="core", reason=reason, now=now, locked=True)
             d.lines.update(live=False)
@@ -133,8 +155,8 @@ class EmbeddedFeeCore:
     def payment_record(self, *, registration_no: str, declaration_nos: list[str], channel: str, transaction_id: str,
                        amount: Decimal, paid_at: dt.datetime) -> TaxReceiptInfo:
         source_ref = f"{channel}:{transaction_id}"
-        with transaction.atomic():
-            existing = TaxReceipt.objects.filter(source_ref=source_ref).first()
+        with transaction.atomic(savepoint=False):
+            existing = TaxReceipt.objects.select_related(*_RECEIPT_PAYER).filter(source_ref=source_ref).first()
             if existing is not None:
                 return _receipt_info(existing)
             decls = list(self._declarations(registration_no).select_for_update(of=("self",)).filter(declaration_no__in=declaration_nos).order_by("pk"))
@@ -142,7 +164,7 @@ class EmbeddedFeeCore:
                 raise CoreConflict("申报已缴费或已作废")
             if sum((d.amount for d in decls), Decimal("0.00")) != amount:
                 raise CoreConflict("缴费金额与申报金额不符")
-            payer = decls[0].payer
+            payer = Payer.objects.select_related("agency", "tax_office").get(pk=decls[0].payer_id)
             receipt = TaxReceipt.objects.create(
                 public_id=crypto.random_token(12), receipt_no=_number("33", paid_at), verify_code=crypto.random_token(9).upper()[:12],
                 payer=payer, source_ref=source_ref, channel=channel, bank_serial_no=transaction_id, amount=amount, paid_at=paid_at,
@@ -153,15 +175,15 @@ class EmbeddedFeeCore:
             return _receipt_info(receipt)
 
     def tax_receipt_get(self, *, receipt_no: str, now: dt.datetime | None = None) -> TaxReceiptInfo | None:
-        receipt = TaxReceipt.objects.select_related("payer").filter(receipt_no=receipt_no).first()
+        receipt = TaxReceipt.objects.select_related(*_RECEIPT_PAYER).filter(receipt_no=receipt_no).first()
         return None if receipt is None else _receipt_info(_advance(receipt, now) if now else receipt)
 
     def tax_receipt_by_verify_code(self, *, verify_code: str, now: dt.datetime | None = None) -> TaxReceiptInfo | None:
-        receipt = TaxReceipt.objects.select_related("payer").filter(verify_code=verify_code).first()
+        receipt = TaxReceipt.objects.select_related(*_RECEIPT_PAYER).filter(verify_code=verify_code).first()
         return None if receipt is None else _receipt_info(_advance(receipt, now) if now else receipt)
 
     def tax_receipts_list(self, *, registration_no: str) -> list[TaxReceiptInfo]:
-        rows = TaxReceipt.objects.select_related("payer").filter(payer__registration_no=registration_no).order_by("-paid_at")
+        rows = TaxReceipt.objects.select_related(*_RECEIPT_PAYER).filter(payer__registration_no=registration_no).order_by("-paid_at")
         return [_receipt_info(r) for r in rows]
 
     def receipts_advance(self, *, now: dt.datetime) -> int:

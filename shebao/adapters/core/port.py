@@ -98,6 +98,10 @@ class TaxReceiptInfo:
     remitted_at: dt.datetime | None
     in_treasury_at: dt.datetime | None
     declarations: tuple[DeclarationInfo, ...]
+    # the payer as the receipt names them (the receipt page needs no second call)
+    person_no: str = ""
+    agency: str = ""
+    tax_office: str = ""
 
 
 class CoreConflict(Exception):
@@ -108,6 +112,11 @@ class FeeCore(Protocol):
     """The fee-business part of the core (declarations, payments, tax receipts)."""
 
     def payer_profile(self, *, registration_no: str) -> PayerProfile: ...
+
+    def payer_profile_by_identity(self, *, name: str, id_type: str, id_number: str) -> PayerProfile | None:
+        """The profile of the payer whose three elements all match, or None
+        (``registration_find`` then ``payer_profile`` in one call)."""
+        ...
 
     def declaration_submit(self, *, registration_no: str, requests: list[DeclarationRequest], now: dt.datetime) -> list[DeclarationInfo]:
         """Record self-declarations; raises CoreConflict if a period is already live."""

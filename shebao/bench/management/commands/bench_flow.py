@@ -93,6 +93,11 @@ class Command(BaseCommand):
                             help="SHEBAO_CRYPTO_SUITE of the service (default sm; intl only to see what SM2 costs)")
         parser.add_argument("--json", dest="json_path", help="also write the figures to this JSON file")
         parser.add_argument("--keep-files", action="store_true", help="keep the temporary directory (logs) for inspection")
+        parser.add_argument("--profile", metavar="DIR",
+                            help="profile the service's requests with cProfile into DIR (python -m shebao.bench.profiling DIR); "
+                                 "the figures of such a run are not comparable")
+        parser.add_argument("--profile-mode", choices=("cprofile", "counts"), default="cprofile",
+                            help="with --profile: cProfile stats, or one JSON line per request (statements, CPU ms)")
 
     # ------------------------------------------------------------------ main
     def handle(self, *args, **opts):
@@ -164,6 +169,9 @@ class Command(BaseCommand):
             PYTHONUNBUFFERED="1",
         )
         service_env = {**env, "DJANGO_SETTINGS_MODULE": "shebao.bench.settings"}
+        if opts.get("profile"):
+            service_env["SHEBAO_BENCH_PROFILE"] = str(Path(opts["profile"]).resolve())
+            service_env["SHEBAO_BENCH_PROFILE_MODE"] = opts["profile_mode"]
         sim_env = {**env, "DJANGO_SETTINGS_MODULE": "config.settings"}
         root = Path(settings.BASE_DIR)
         bin_dir = Path(sys.executable).parent
