@@ -137,8 +137,25 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 
+# --- cache and sessions ---
+# With REDIS_URL (DESIGN: production keeps cache and sessions in Redis) sessions are
+# read from Redis and written through to the database (cached_db), so a logout or a
+# password change ends the session in every process at once. Without it (make run,
+# tests) sessions live in the database only; never in a per-process memory cache,
+# which would let a session ended in one process live on in another.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "shebao"),
+            "TIMEOUT": 300,
+        }
+    }
+
 # --- sessions and cookies (ASVS v5.0.0-7.3.1/7.3.2, 3.3.x) ---
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 8 * 3600  # absolute lifetime
 SESSION_IDLE_TIMEOUT_SECONDS = int(os.environ.get("SESSION_IDLE_TIMEOUT_SECONDS", "900"))
 SESSION_COOKIE_HTTPONLY = True

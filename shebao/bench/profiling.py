@@ -1,6 +1,6 @@
 """Opt-in CPU profile of the benchmark's service (``bench_flow --profile DIR``).
 
-Each request runs under a per-thread ``cProfile.Profile``; every 100 requests (and at
+Each request runs under a per-thread ``cProfile.Profile`` timed by the thread's CPU clock; every 100 requests (and at
 exit) a thread writes its accumulated stats to ``DIR/<pid>-<thread>.prof``. Read them
 with ``python -m shebao.bench.profiling DIR`` (all files merged, sorted by cumulative
 and by own time). Only in the benchmark's settings, only with the environment variable
@@ -70,7 +70,7 @@ class ProfileMiddleware:
     def _profile(self, request):
         prof = getattr(_local, "prof", None)
         if prof is None:
-            prof = _local.prof = cProfile.Profile()
+            prof = _local.prof = cProfile.Profile(time.thread_time)  # CPU of this thread, not wall time
             _local.count = 0
             _local.path = self.out / f"{os.getpid()}-{threading.get_ident()}.prof"
             with _lock:

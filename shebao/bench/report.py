@@ -230,7 +230,7 @@ def render(s: dict) -> str:
         "bench_flow — 个人社保费掌上办: the declare-and-pay flow beside a one-query Django endpoint",
         f"machine: {m['ncpu']} CPUs ({m['cpu_model']}), PostgreSQL {m['pg_version']}, Python {m['python']}, Django {m['django']}",
         f"service: gunicorn {m['worker_class']} × {m['workers']} workers{' × ' + str(m['threads']) + ' threads' if m['worker_class'] == 'gthread' else ''}, "
-        f"DB_CONN_MAX_AGE={m['conn_max_age']}, profile {m['profile']}, crypto suite {m.get('crypto_suite', 'sm')}; simulators: own gunicorn process (gthread 1 × {m['sim_threads']}); "
+        f"DB_CONN_MAX_AGE={m['conn_max_age']}, profile {m['profile']}, crypto suite {m.get('crypto_suite', 'sm')}, sessions {m.get('sessions', 'db')}; simulators: own gunicorn process (gthread 1 × {m['sim_threads']}); "
         f"load generator: own process, {m['users']} users (threads)",
         f"method: {m['rounds']} round(s) × ({m['phase_seconds']:g} s baseline + {m['phase_seconds']:g} s flow), interleaved; "
         f"database {m['database']} (created for this run, dropped after)",

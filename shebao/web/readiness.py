@@ -23,8 +23,20 @@ def _configured(name: str, config: dict, keys: tuple[str, ...]) -> str:
     return "ok" if not missing else f"error: {name} missing {', '.join(missing)}"
 
 
+def _cache() -> str:
+    """Redis, when configured (sessions are read from it)."""
+    from django.core.cache import cache
+
+    try:
+        cache.set("readyz", "ok", 5)
+        return "ok" if cache.get("readyz") == "ok" else "error: round trip"
+    except Exception as exc:  # noqa: BLE001 - report, never raise, from a probe
+        return f"error: {type(exc).__name__}"
+
+
 def adapter_checks() -> dict[str, str]:
     return {
+        **({"cache": _cache()} if settings.REDIS_URL else {}),
         "crypto": _crypto(),
         "sms": _configured("SMS", settings.SMS, ("ENDPOINT", "ACCESS_KEY_ID", "ACCESS_KEY_SECRET", "SIGN_NAME", "TEMPLATE_CODE")),
         "wechat": _configured("WECHAT", settings.WECHAT, ("APPID", "SECRET", "OPEN_BASE", "API_BASE")),

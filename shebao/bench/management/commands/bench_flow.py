@@ -45,6 +45,7 @@ from django.core.management.base import BaseCommand, CommandError
 from shebao.bench import report
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/shebao_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 ACCESS_LOG_FORMAT = "%(m)s %(U)s %(s)s %(D)s"
 SIM_THREADS = 16
@@ -52,7 +53,7 @@ SIM_THREADS = 16
 # requests plus the cashier; the whole flow stays far below 150 loops/s on 2 CPUs.
 MAX_LOOPS_PER_SECOND_PER_USER = 25.0
 MAX_LOOPS_PER_SECOND_TOTAL = 150.0
-_DROPPED_ENV = ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "PORT", "SIMULATORS_ENABLED", "SIM_STATE_DIR", "DJANGO_DEBUG",
+_DROPPED_ENV = ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "CACHE_KEY_PREFIX", "REFERENCE_CACHE_SECONDS", "PORT", "SIMULATORS_ENABLED", "SIM_STATE_DIR", "DJANGO_DEBUG",
                 "ALLOWED_HOSTS", "DB_CONN_MAX_AGE", "OTP_MIN_INTERVAL_SECONDS")
 _DROPPED_PREFIXES = ("SHEBAO_", "SMS_", "WECHAT_", "WECHATPAY_", "PYTEST_")
 
@@ -84,6 +85,10 @@ class Command(BaseCommand):
         parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL,
                             help="PostgreSQL on loopback; a fresh database <name>_<random> is created there and dropped "
                                  f"at the end (default {DEFAULT_DATABASE_URL})")
+        parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL,
+                            help="Redis on loopback for the service's cache and sessions, as production runs "
+                                 f"(default {DEFAULT_REDIS_URL}; 'none': sessions in the database only). Keys get a "
+                                 "prefix of their own and are deleted at the end")
         parser.add_argument("--worker-class", choices=("sync", "gthread"), default="gthread",
                             help="gunicorn worker class (default gthread, as `make run`)")
         parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of the service (default 2)")
@@ -112,6 +117,10 @@ class Command(BaseCommand):
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,39}", base_name):
             raise CommandError("the database name in --database-url: lower-case letters, digits and _, at most 40")
         database = f"{base_name}_{secrets.token_hex(4)}"
+        redis_url = "" if opts["redis_url"] == "none" else opts["redis_url"]
+        if redis_url and (urlsplit(redis_url).scheme != "redis" or (urlsplit(redis_url).hostname or "") not in LOOPBACK):
+            raise CommandError("--redis-url must be Redis on loopback (redis://127.0.0.1:6379/0) or 'none'")
+        opts["redis_url"], opts["cache_prefix"] = redis_url, database
         tmp = Path(tempfile.mkdtemp(prefix="shebao-bench-"))
         self.procs: list[subprocess.Popen] = []
         main_thread = threading.current_thread() is threading.main_thread()
@@ -128,6 +137,8 @@ class Command(BaseCommand):
         finally:
             for proc in reversed(self.procs):
                 self._stop(proc)
+            if opts["redis_url"]:
+                self._redis_cleanup(opts["redis_url"], opts["cache_prefix"])
             if created:
                 try:
                     self._admin(url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
@@ -166,6 +177,7 @@ class Command(BaseCommand):
             WECHATPAY_NOTIFY_URL=f"{service_url}/api/pay/wechatpay/notify", WECHATPAY_CASHIER_URL=f"{sim_url}/sim/wxpay/cashier",
             OTP_MIN_INTERVAL_SECONDS="0",  # a payer's login and step-up codes come within a second
             SHEBAO_CRYPTO_SUITE=opts["crypto_suite"],
+            REDIS_URL=opts["redis_url"], CACHE_KEY_PREFIX=opts["cache_prefix"],
             PYTHONUNBUFFERED="1",
         )
         service_env = {**env, "DJANGO_SETTINGS_MODULE": "shebao.bench.settings"}
@@ -228,6 +240,17 @@ class Command(BaseCommand):
         return summary
 
     # ------------------------------------------------------------------ helpers
+    def _redis_cleanup(self, url: str, prefix: str) -> None:
+        """Delete the keys this run's service wrote (its own prefix only)."""
+        try:
+            import redis
+
+            server = redis.Redis.from_url(url, socket_timeout=5)
+            for key in server.scan_iter(match=f"{prefix}:*", count=1000):
+                server.delete(key)
+        except Exception as exc:  # noqa: BLE001 - say so, do not hide the run's own result
+            self.stderr.write(f"could not delete the Redis keys {prefix}:*: {exc}")
+
     def _admin(self, url: str, sql: str) -> None:
         import psycopg
 
@@ -277,6 +300,6 @@ class Command(BaseCommand):
         return {
             "ncpu": os.cpu_count() or 1, "cpu_model": model, "pg_version": pg_version.split()[0], "python": platform.python_version(),
             "django": django.get_version(), "worker_class": opts["worker_class"], "workers": opts["workers"], "threads": opts["threads"],
-            "conn_max_age": opts["conn_max_age"], "profile": "development", "crypto_suite": opts["crypto_suite"], "sim_threads": SIM_THREADS, "users": opts["users"],
+            "conn_max_age": opts["conn_max_age"], "profile": "development", "crypto_suite": opts["crypto_suite"], "sessions": "redis+db (cached_db)" if opts["redis_url"] else "db", "sim_threads": SIM_THREADS, "users": opts["users"],
             "rounds": opts["rounds"], "phase_seconds": phase_seconds, "database": database,
         }
