@@ -7,8 +7,16 @@ HMAC-SHA-256, SHA-256, ECDSA P-256. The suite is the setting
 ``SHEBAO_CRYPTO_SUITE``; every ciphertext and signature carries its algorithm
 tag, so data written under one suite stays readable after a switch.
 
-SM3/SM4 come from ``cryptography`` (OpenSSL); SM2 from ``gmalg`` (CSPRNG
-nonces, checks C3) -- never ``gmssl`` (see docs/architecture.md, security).
+SM3/SM4 come from ``cryptography`` (OpenSSL). SM2 signatures come from the
+system OpenSSL's libcrypto through :mod:`shebao.common.sm2_openssl` (ctypes,
+~0.5 ms a signature) when it is there and passes its self-test, else from the
+pure-Python ``gmalg`` (CSPRNG nonces, checks C3; ~40 ms) -- never ``gmssl``
+(see docs/architecture.md, security). Both make the same ``sm2:<hex r||s>``,
+and each verifies the other's; :func:`sm2_backend` says which one is in use.
+
+Production in a 密评 scope should sign with a certified crypto module (密码机)
+instead: the system OpenSSL is used here for speed, ``gmalg`` as the fallback,
+and neither is a certified module.
 """
 
 from __future__ import annotations
@@ -26,6 +34,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
+
+from shebao.common import sm2_openssl
 
 SM2_UID = b"1234567812345678"
 _NONCE_BYTES = 12
@@ -131,12 +141,27 @@ def decrypt(token: str, *, aad: str) -> str:
 
 
 # ---------------------------------------------------------------- signatures
+def sm2_backend() -> str:
+    """Which SM2 implementation :func:`sign` and :func:`verify` use: ``openssl`` or ``gmalg``."""
+    return "openssl" if sm2_openssl.available() else "gmalg"
+
+
 @lru_cache(maxsize=4)
 def _sm2(private_hex: str):
+    """gmalg's SM2 for a private key (the fallback backend)."""
     from gmalg import SM2
 
     sk = bytes.fromhex(private_hex)
-    return SM2(sk=sk, pk=SM2().generate_pk(sk), uid=SM2_UID)
+    return SM2(sk=sk, pk=bytes.fromhex(_sm2_public_hex(private_hex)), uid=SM2_UID)
+
+
+@lru_cache(maxsize=4)
+def _sm2_public_hex(private_hex: str) -> str:
+    if sm2_openssl.available():
+        return sm2_openssl.public_key(private_hex).hex()
+    from gmalg import SM2
+
+    return SM2().generate_pk(bytes.fromhex(private_hex)).hex()
 
 
 @lru_cache(maxsize=4)
@@ -145,8 +170,9 @@ def _ecdsa(private_hex: str) -> ec.EllipticCurvePrivateKey:
 
 
 def public_key_hex(suite: str | None = None) -> str:
+    """Our public key: the uncompressed point ``04||X||Y`` in hex (SM2 or P-256 by suite)."""
     if (suite or _suite()) == "sm":
-        return _sm2(settings.SHEBAO_SM2_PRIVATE_KEY).generate_pk(bytes.fromhex(settings.SHEBAO_SM2_PRIVATE_KEY)).hex()
+        return _sm2_public_hex(settings.SHEBAO_SM2_PRIVATE_KEY)
     from cryptography.hazmat.primitives import serialization
 
     pub = _ecdsa(settings.SHEBAO_SM2_PRIVATE_KEY).public_key()
@@ -156,9 +182,13 @@ def public_key_hex(suite: str | None = None) -> str:
 def sign(data: bytes) -> str:
     """Signature ``sm2:<hex r||s>`` (SM2 with SM3, ZA over the default uid) or ``ecdsa:<hex der>``."""
     if _suite() == "sm":
-        r, s = _sm2(settings.SHEBAO_SM2_PRIVATE_KEY).sign(data)
-        # gmalg returns r and s at minimal length; the wire form is 32+32 bytes.
-        wire = r.rjust(32, bytes(1)) + s.rjust(32, bytes(1))
+        private_hex = settings.SHEBAO_SM2_PRIVATE_KEY
+        if sm2_openssl.available():
+            wire = sm2_openssl.sign(private_hex, data, uid=SM2_UID)
+        else:
+            r, s = _sm2(private_hex).sign(data)
+            # gmalg returns r and s at minimal length; the wire form is 32+32 bytes.
+            wire = r.rjust(32, bytes(1)) + s.rjust(32, bytes(1))
         return f"sm2:{wire.hex()}"
     der = _ecdsa(settings.SHEBAO_SM2_PRIVATE_KEY).sign(data, ec.ECDSA(hashes.SHA256()))
     return f"ecdsa:{der.hex()}"
@@ -172,12 +202,22 @@ def verify(data: bytes, signature: str, *, public_key: str | None = None) -> boo
     except ValueError:
         return False
     if algo == "sm2":
-        from gmalg import SM2
-
-        pk = bytes.fromhex(public_key or public_key_hex("sm"))
         if len(sig) != 64:
             return False
-        return SM2(pk=pk, uid=SM2_UID).verify(data, sig[:32], sig[32:])
+        pk_hex = public_key or public_key_hex("sm")
+        try:
+            pk = bytes.fromhex(pk_hex)
+        except ValueError:
+            return False
+        if sm2_openssl.available():
+            return sm2_openssl.verify(pk, data, sig, uid=SM2_UID)
+        from gmalg import SM2
+        from gmalg.errors import GMError
+
+        try:
+            return SM2(pk=pk, uid=SM2_UID).verify(data, sig[:32], sig[32:])
+        except (GMError, ValueError, IndexError, TypeError):  # a malformed public key
+            return False
     if algo == "ecdsa":
         pub = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), bytes.fromhex(public_key or public_key_hex("intl")))
         try:

@@ -15,7 +15,14 @@ def _crypto() -> str:
         ok = crypto.decrypt(token, aad="readyz") == "readyz" and len(crypto.digest(b"readyz")) == 64
     except Exception as exc:  # noqa: BLE001 - report, never raise, from a probe
         return f"error: {type(exc).__name__}"
-    return "ok" if ok else "error: round trip"
+    if not ok:
+        return "error: round trip"
+    if settings.SHEBAO_CRYPTO_SUITE == "sm" and crypto.sm2_backend() != "openssl":
+        # still correct, but ~40x slower per signature (docs/performance.md): say so in the logs, stay ready
+        import logging
+
+        logging.getLogger("shebao.common").warning("SM2 falls back to gmalg: libcrypto 3 with SM2 not found")
+    return "ok"
 
 
 def _configured(name: str, config: dict, keys: tuple[str, ...]) -> str:

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from gmalg import SM2
 
-from shebao.common import crypto
+from shebao.common import crypto, sm2_openssl
 from shebao.common.crypto import DecryptionError
 
 # GM/T 0003.5 example private key: fixed so signatures can be made deterministic.
@@ -22,6 +22,13 @@ RECEIPT = b"receipt 2025-000123"
 # 31-byte s (gmalg returns r and s as minimal-length big-endian bytes).
 K_FULL_LENGTH = 1
 K_SHORT_S = 200
+# The published example signature for TEST_SM2_KEY (message "message digest", ID 1234567812345678, this k).
+KAT_MESSAGE = b"message digest"
+KAT_K = 0x59276E27D506861A16680F3AD9C02DCCEF3CC1FA3CDBE4CE6D54B80DEAC1BC21
+KAT_SIGNATURE = (
+    "sm2:f5a03b0648d2c4630eeac513e1bb81a15944da3827d5b74143ac7eaceee720b3"
+    "b1b6aa29df212fd8763182bc0d421ca1bb9038fd1f7f42d4840b69c485bbc1aa"
+)
 
 
 @pytest.fixture(params=["sm", "intl"])
@@ -38,15 +45,46 @@ def sm(settings):
     return settings
 
 
+def _use_sm2_backend(monkeypatch, backend: str) -> None:
+    if backend == "gmalg":
+        monkeypatch.setattr(sm2_openssl, "available", lambda: False)
+    elif not sm2_openssl.available():
+        pytest.skip("no OpenSSL 3 libcrypto with SM2 here (tests/common/test_sm2_openssl.py says why)")
+    assert crypto.sm2_backend() == backend
+
+
+@pytest.fixture(params=["openssl", "gmalg"])
+def sm2_backend(request, monkeypatch):
+    """Run the test with crypto on each SM2 backend."""
+    _use_sm2_backend(monkeypatch, request.param)
+    return request.param
+
+
+@pytest.fixture(params=["sm/openssl", "sm/gmalg", "intl"])
+def sig_suite(request, settings, monkeypatch):
+    """Signature tests: suite sm on each SM2 backend, and suite intl."""
+    suite, _, backend = request.param.partition("/")
+    settings.SHEBAO_CRYPTO_SUITE = suite
+    settings.SHEBAO_SM2_PRIVATE_KEY = TEST_SM2_KEY
+    if backend:
+        _use_sm2_backend(monkeypatch, backend)
+    return suite
+
+
 @pytest.fixture
 def pin_sm2_nonce(settings, monkeypatch):
-    """Make SM2 signing deterministic by fixing gmalg's random k (for TEST_SM2_KEY)."""
+    """A deterministic SM2 signer for TEST_SM2_KEY: gmalg with its random k fixed (OpenSSL's k
+    cannot be). Only the signing is forced onto gmalg; verification in the test uses whichever
+    backend the test selected."""
     settings.SHEBAO_SM2_PRIVATE_KEY = TEST_SM2_KEY
 
-    def pin(k: int) -> None:
-        monkeypatch.setattr(crypto._sm2(TEST_SM2_KEY)._core, "_rnd_fn", lambda bits: k)
+    def sign(k: int, data: bytes = RECEIPT) -> str:
+        with monkeypatch.context() as patch:
+            patch.setattr(sm2_openssl, "available", lambda: False)
+            patch.setattr(crypto._sm2(TEST_SM2_KEY)._core, "_rnd_fn", lambda bits: k)
+            return crypto.sign(data)
 
-    return pin
+    return sign
 
 
 def _flip(token: str, index: int) -> str:
@@ -178,8 +216,7 @@ def test_blind_index_sm_is_hmac_sm3(sm):
 
 # ---------------------------------------------------------------- signatures
 def _sign_pinned(pin, data: bytes = RECEIPT) -> str:
-    pin(K_FULL_LENGTH)
-    return crypto.sign(data)
+    return pin(K_FULL_LENGTH, data)
 
 
 def test_ecdsa_round_trip(settings):
@@ -189,21 +226,34 @@ def test_ecdsa_round_trip(settings):
     assert crypto.verify(RECEIPT, signature) is True
 
 
-def test_sm2_round_trip(sm, pin_sm2_nonce):
-    """With a pinned nonce: an unpinned one fails 1 time in ~128 (see the xfail below)."""
-    signature = _sign_pinned(pin_sm2_nonce)
+def test_sm2_pinned_signature_is_the_published_vector(sm, pin_sm2_nonce, sm2_backend):
+    """gmalg with the example's k gives exactly the published r||s, and each backend verifies it."""
+    assert pin_sm2_nonce(KAT_K, KAT_MESSAGE) == KAT_SIGNATURE
+    assert crypto.verify(KAT_MESSAGE, KAT_SIGNATURE) is True
+    assert crypto.verify(KAT_MESSAGE + b" ", KAT_SIGNATURE) is False
+
+
+def test_sm2_round_trip(sm, sm2_backend):
+    signature = crypto.sign(RECEIPT)
     assert re.fullmatch(r"sm2:[0-9a-f]{128}", signature)
     assert crypto.verify(RECEIPT, signature) is True
 
 
-def test_sm2_signatures_use_a_fresh_nonce(sm):
+def test_sm2_pinned_round_trip(sm, pin_sm2_nonce, sm2_backend):
+    signature = _sign_pinned(pin_sm2_nonce)
+    assert signature == _sign_pinned(pin_sm2_nonce)  # the pin holds: the same k, the same signature
+    assert re.fullmatch(r"sm2:[0-9a-f]{128}", signature)
+    assert crypto.verify(RECEIPT, signature) is True
+
+
+def test_sm2_signatures_use_a_fresh_nonce(sm, sm2_backend):
     assert crypto.sign(RECEIPT) != crypto.sign(RECEIPT)
 
 
-def test_sm2_signature_with_a_short_s_still_verifies(sm, pin_sm2_nonce):
-    pin_sm2_nonce(K_SHORT_S)
-    signature = crypto.sign(RECEIPT)
+def test_sm2_signature_with_a_short_s_still_verifies(sm, pin_sm2_nonce, sm2_backend):
+    signature = pin_sm2_nonce(K_SHORT_S)
     assert len(signature) == len("sm2:") + 128
+    assert signature[4 + 64 : 4 + 66] == "00"  # s really is short, left-padded to 32 bytes
     assert crypto.verify(RECEIPT, signature) is True
 
 
@@ -212,16 +262,17 @@ def _signature(suite: str, pin) -> str:
 
 
 @pytest.mark.parametrize("index", [0, 5, -1])
-def test_flipped_byte_in_data_fails(suite, pin_sm2_nonce, index):
-    signature = _signature(suite, pin_sm2_nonce)
+def test_flipped_byte_in_data_fails(sig_suite, pin_sm2_nonce, index):
+    signature = _signature(sig_suite, pin_sm2_nonce)
     data = bytearray(RECEIPT)
     data[index] ^= 0x01
+    assert crypto.verify(RECEIPT, signature) is True
     assert crypto.verify(bytes(data), signature) is False
 
 
 @pytest.mark.parametrize("index", [0, 31, 32, -1], ids=["first", "mid-1", "mid", "last"])
-def test_flipped_byte_in_signature_fails(suite, pin_sm2_nonce, index):
-    tag, _, hexsig = _signature(suite, pin_sm2_nonce).partition(":")
+def test_flipped_byte_in_signature_fails(sig_suite, pin_sm2_nonce, index):
+    tag, _, hexsig = _signature(sig_suite, pin_sm2_nonce).partition(":")
     sig = bytearray(bytes.fromhex(hexsig))
     sig[index] ^= 0x01
     assert crypto.verify(RECEIPT, f"{tag}:{sig.hex()}") is False
@@ -230,11 +281,18 @@ def test_flipped_byte_in_signature_fails(suite, pin_sm2_nonce, index):
 @pytest.mark.parametrize(
     "signature", ["", "sm2:", "sm2:zz", "sm2:" + "00" * 64, "ecdsa:", "ecdsa:3006", "rsa:00", "sm2:" + "ff" * 64]
 )
-def test_malformed_signature_is_false(suite, signature):
+def test_malformed_signature_is_false(sig_suite, signature):
     assert crypto.verify(RECEIPT, signature) is False
 
 
-def test_signature_stays_verifiable_after_a_suite_switch(sm, pin_sm2_nonce, settings):
+def test_sm2_signature_of_another_length_is_false(sm, pin_sm2_nonce, sm2_backend):
+    hexsig = _sign_pinned(pin_sm2_nonce).removeprefix("sm2:")
+    assert crypto.verify(RECEIPT, f"sm2:{hexsig}") is True
+    for mangled in (hexsig[:-2], hexsig + "00", "00" + hexsig, hexsig[2:]):
+        assert crypto.verify(RECEIPT, f"sm2:{mangled}") is False
+
+
+def test_signature_stays_verifiable_after_a_suite_switch(sm, pin_sm2_nonce, settings, sm2_backend):
     sm2_signature = _sign_pinned(pin_sm2_nonce)
     settings.SHEBAO_CRYPTO_SUITE = "intl"
     ecdsa_signature = crypto.sign(RECEIPT)
@@ -243,8 +301,8 @@ def test_signature_stays_verifiable_after_a_suite_switch(sm, pin_sm2_nonce, sett
     assert crypto.verify(RECEIPT, ecdsa_signature) is True
 
 
-def test_sm2_signature_verifies_with_gmalg_directly(sm, pin_sm2_nonce):
-    signature = _sign_pinned(pin_sm2_nonce)
+def test_sm2_signature_verifies_with_gmalg_directly(sm, sm2_backend):
+    signature = crypto.sign(RECEIPT)
     sig = bytes.fromhex(signature.removeprefix("sm2:"))
     public = bytes.fromhex(crypto.public_key_hex())
     assert public[0] == 0x04 and len(public) == 65
@@ -253,7 +311,7 @@ def test_sm2_signature_verifies_with_gmalg_directly(sm, pin_sm2_nonce):
     assert SM2(pk=public, uid=b"another uid").verify(RECEIPT, sig[:32], sig[32:]) is False
 
 
-def test_sm2_public_key_matches_the_private_key(sm):
+def test_sm2_public_key_matches_the_private_key(sm, sm2_backend):
     assert crypto.public_key_hex() == SM2().generate_pk(bytes.fromhex(TEST_SM2_KEY)).hex()
 
 
@@ -265,9 +323,10 @@ def test_ecdsa_signature_verifies_with_cryptography_directly(settings):
     public.verify(bytes.fromhex(signature.removeprefix("ecdsa:")), RECEIPT, ec.ECDSA(hashes.SHA256()))  # raises if bad
 
 
-def test_verify_with_another_public_key_fails(sm, pin_sm2_nonce):
+def test_verify_with_another_public_key_fails(sm, pin_sm2_nonce, sm2_backend):
     signature = _sign_pinned(pin_sm2_nonce)
     other = SM2().generate_pk(bytes.fromhex("11" * 32)).hex()
+    assert crypto.verify(RECEIPT, signature, public_key=crypto.public_key_hex()) is True
     assert crypto.verify(RECEIPT, signature, public_key=other) is False
 
 
