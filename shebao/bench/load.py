@@ -35,6 +35,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import random
 import re
 import secrets
 import sys
@@ -261,6 +262,7 @@ class User(threading.Thread):
         self.exhausted: set[int] = set()  # windows in which this user ran out of payers
         self.loops: dict[int, int] = {}  # flow loops finished inside each window
         self.failed: str | None = None
+        self.think_rng = random.Random(index)  # the same pauses in every run
 
     # --- helpers
     def _expect(self, phase: int, kind: str, response: Response, status: int, *, end: float | None, contains: bytes | None = None,
@@ -272,7 +274,16 @@ class User(threading.Thread):
             self.rec.error(phase, kind, f"HTTP {response.status} (expected {status}): {detail}")
             raise FlowError(kind)
         self.rec.add(phase, kind, response, end)
+        if end is not None:
+            self._think(end)
         return response
+
+    def _think(self, end: float) -> None:
+        """A person reading the page before the next tap (``think_ms``: mean of an exponential
+        pause, cut at four times the mean and at the window's end). 0: none, a closed loop."""
+        mean = self.run_.config.get("think_ms", 0) / 1000
+        if mean > 0:
+            time.sleep(max(0.0, min(self.think_rng.expovariate(1 / mean), 4 * mean, end - time.perf_counter())))
 
     def _code(self, mobile: str, after: str) -> tuple[str, str]:
         """The newest SMS code for ``mobile`` newer than message ``after`` (simulator's outbox; not timed)."""

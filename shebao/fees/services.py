@@ -191,7 +191,7 @@ def payment_credit(*, attempt: PaymentAttempt, txn: ChannelTransaction, now: dt.
     that order; checks the amount against our own record; the core issues one
     tax receipt per (channel, transaction id); payment archived and audited."""
     with transaction.atomic():
-        order = PaymentOrder.objects.select_for_update().get(pk=attempt.order_id)
+        order = PaymentOrder.objects.select_for_update(of=("self",)).select_related("account").get(pk=attempt.order_id)
         attempt = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
         if txn.amount_fen != to_fen(attempt.amount):
             logger.error("payment amount mismatch", extra={"out_trade_no": attempt.out_trade_no, "source": source})

@@ -143,8 +143,13 @@ def order(request, public_id: str):
 
 
 def _openid(request) -> str | None:
+    """The payer's openid under our appid: the one identified in this browser's session
+    (JSAPI pays as the WeChat user who is looking at the page), else the bound one."""
+    identified = request.session.get(PAY_OPENID)
+    if identified:
+        return identified
     binding = request.user.wechat_bindings.first()
-    return binding.openid if binding else request.session.get(PAY_OPENID)
+    return binding.openid if binding else None
 
 
 def _start_payment(request, order):

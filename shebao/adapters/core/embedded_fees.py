@@ -60,8 +60,11 @@ def _declaration_info(d: Declaration) -> DeclarationInfo:
     )
 
 
-def _receipt_info(r: TaxReceipt) -> TaxReceiptInfo:
-    decls = tuple(_declaration_info(d) for d in r.declarations.select_related("insurance_type", "tax_receipt").order_by("declaration_no"))
+def _receipt_info(r: TaxReceipt, declarations: list[Declaration] | None = None) -> TaxReceiptInfo:
+    """``declarations``: the receipt's declarations when the caller holds them (else read)."""
+    rows = (sorted(declarations, key=lambda d: d.declaration_no) if declarations is not None
+            else r.declarations.select_related("insurance_type", "tax_receipt").order_by("declaration_no"))
+    decls = tuple(_declaration_info(d) for d in rows)
     return TaxReceiptInfo(
         receipt_no=r.receipt_no, verify_code=r.verify_code, registration_no=r.payer.registration_no, channel=r.channel,
         bank_serial_no=r.bank_serial_no, amount=r.amount, paid_at=r.paid_at, state=r.state, state_label=r.get_state_display(),
@@ -159,12 +162,13 @@ class EmbeddedFeeCore:
             existing = TaxReceipt.objects.select_related(*_RECEIPT_PAYER).filter(source_ref=source_ref).first()
             if existing is not None:
                 return _receipt_info(existing)
-            decls = list(self._declarations(registration_no).select_for_update(of=("self",)).filter(declaration_no__in=declaration_nos).order_by("pk"))
+            decls = list(self._declarations(registration_no).select_related("payer__agency", "payer__tax_office")
+                         .select_for_update(of=("self",)).filter(declaration_no__in=declaration_nos).order_by("pk"))
             if len(decls) != len(set(declaration_nos)) or any(d.state != DeclarationState.DECLARED for d in decls):
                 raise CoreConflict("申报已缴费或已作废")
             if sum((d.amount for d in decls), Decimal("0.00")) != amount:
                 raise CoreConflict("缴费金额与申报金额不符")
-            payer = Payer.objects.select_related("agency", "tax_office").get(pk=decls[0].payer_id)
+            payer = decls[0].payer  # all of one payer: the filter is by registration number
             receipt = TaxReceipt.objects.create(
                 public_id=crypto.random_token(12), receipt_no=_number("33", paid_at), verify_code=crypto.random_token(9).upper()[:12],
                 payer=payer, source_ref=source_ref, channel=channel, bank_serial_no=transaction_id, amount=amount, paid_at=paid_at,
@@ -172,7 +176,7 @@ class EmbeddedFeeCore:
             for d in decls:
                 transition(d, DeclarationState.PAID, actor_ref=f"channel:{channel}", reason=f"缴费 {transaction_id}", now=paid_at,
                            extra={"tax_receipt": receipt}, locked=True)
-            return _receipt_info(receipt)
+            return _receipt_info(receipt, decls)
 
     def tax_receipt_get(self, *, receipt_no: str, now: dt.datetime | None = None) -> TaxReceiptInfo | None:
         receipt = TaxReceipt.objects.select_related(*_RECEIPT_PAYER).filter(receipt_no=receipt_no).first()

@@ -96,6 +96,10 @@ class Command(BaseCommand):
         parser.add_argument("--conn-max-age", type=int, default=600, help="DB_CONN_MAX_AGE of the service (default 600)")
         parser.add_argument("--crypto-suite", choices=("sm", "intl"), default="sm",
                             help="SHEBAO_CRYPTO_SUITE of the service (default sm; intl only to see what SM2 costs)")
+        parser.add_argument("--think-ms", type=float, default=0.0,
+                            help="mean pause of a user between two requests (exponential, cut at 4× the mean); default 0: "
+                                 "a closed loop that saturates the service. With a pause the throughput is set by the users, "
+                                 "so the cost is compared by CPU per request")
         parser.add_argument("--json", dest="json_path", help="also write the figures to this JSON file")
         parser.add_argument("--keep-files", action="store_true", help="keep the temporary directory (logs) for inspection")
         parser.add_argument("--profile", metavar="DIR",
@@ -107,8 +111,8 @@ class Command(BaseCommand):
     # ------------------------------------------------------------------ main
     def handle(self, *args, **opts):
         users, rounds, duration = opts["users"], opts["rounds"], opts["duration"]
-        if not (1 <= users <= 256 and 1 <= rounds <= 20 and 1 <= duration <= 480):
-            raise CommandError("1 ≤ --users ≤ 256, 1 ≤ --rounds ≤ 20, 1 ≤ --duration ≤ 480")
+        if not (1 <= users <= 256 and 1 <= rounds <= 20 and 1 <= duration <= 480 and 0 <= opts["think_ms"] <= 10000):
+            raise CommandError("1 ≤ --users ≤ 256, 1 ≤ --rounds ≤ 20, 1 ≤ --duration ≤ 480, 0 ≤ --think-ms ≤ 10000")
         url = opts["database_url"]
         parts = urlsplit(url)
         if parts.scheme not in ("postgres", "postgresql") or (parts.hostname or "127.0.0.1") not in LOOPBACK:
@@ -216,7 +220,7 @@ class Command(BaseCommand):
             # a step-up confirmation lasts 300 s (STEP_UP_VALID_SECONDS): renewed before a flow window
             # unless it outlives the window with a margin
             "warmup_seconds": warmup_seconds, "step_up_refresh_seconds": max(0.0, 270 - phase_seconds),
-            "barrier_timeout": 600,
+            "barrier_timeout": 600, "think_ms": opts["think_ms"],
         }
         config_file = tmp / "load.json"
         config_file.write_text(json.dumps(config))
@@ -300,6 +304,6 @@ class Command(BaseCommand):
         return {
             "ncpu": os.cpu_count() or 1, "cpu_model": model, "pg_version": pg_version.split()[0], "python": platform.python_version(),
             "django": django.get_version(), "worker_class": opts["worker_class"], "workers": opts["workers"], "threads": opts["threads"],
-            "conn_max_age": opts["conn_max_age"], "profile": "development", "crypto_suite": opts["crypto_suite"], "sessions": "redis+db (cached_db)" if opts["redis_url"] else "db", "sim_threads": SIM_THREADS, "users": opts["users"],
+            "conn_max_age": opts["conn_max_age"], "profile": "development", "crypto_suite": opts["crypto_suite"], "sessions": "redis+db (cached_db)" if opts["redis_url"] else "db", "sim_threads": SIM_THREADS, "users": opts["users"], "think_ms": opts["think_ms"],
             "rounds": opts["rounds"], "phase_seconds": phase_seconds, "database": database,
         }
