@@ -53,6 +53,13 @@ def _kind(exc: httpx.TransportError) -> str:
     return "transport"
 
 
+# A pooled connection idle for longer than this is dropped instead of reused: below the 2 s
+# after which gunicorn closes an idle keep-alive connection (and far below nginx's 75 s),
+# so a request is never written into a connection the server is closing (seen under load as
+# a "transport" error on the first byte of a JSAPI order).
+POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=1.0)
+
+
 class OutgoingHttp:
     """One provider's HTTP session: timeout always set, every call logged.
 
@@ -82,6 +89,7 @@ class OutgoingHttp:
         self._unavailable = unavailable
         self._client = httpx.Client(
             timeout=httpx.Timeout(self.timeout),
+            limits=POOL_LIMITS,
             headers={"User-Agent": "shebao-h5/0.1", **(headers or {})},
             follow_redirects=False,
             transport=transport,

@@ -51,7 +51,9 @@ class Notifier:
     def _client(self) -> httpx.Client:
         with self._http_lock:
             if self._http is None:
-                self._http = httpx.Client(timeout=self.timeout, follow_redirects=False)
+                from shebao.adapters.http import POOL_LIMITS
+
+                self._http = httpx.Client(timeout=self.timeout, follow_redirects=False, limits=POOL_LIMITS)
             return self._http
 
     def payment_succeeded(self, notify_url: str, transaction: dict[str, Any], *, mode: str) -> None:

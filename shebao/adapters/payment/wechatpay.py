@@ -22,7 +22,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
-from shebao.adapters.http import OutgoingHttp, ProviderUnavailable
+from shebao.adapters.http import POOL_LIMITS, OutgoingHttp, ProviderUnavailable
 from shebao.adapters.payment.port import (
     Bill,
     ChannelTransaction,
@@ -106,7 +106,7 @@ class WechatPayV3Channel:
         self._platform_keys = {platform_public_key_id: load_public_key(platform_public_key_pem)}
         self._clock = clock
         signing = SigningTransport(
-            transport or httpx.HTTPTransport(), mchid=mchid, serial_no=merchant_serial_no, private_key=self._merchant_key, clock=clock
+            transport or httpx.HTTPTransport(limits=POOL_LIMITS), mchid=mchid, serial_no=merchant_serial_no, private_key=self._merchant_key, clock=clock
         )
         self._http = OutgoingHttp(
             provider=PROVIDER, timeout=timeout, unavailable=_unavailable, headers={"Accept": "application/json"}, transport=signing
