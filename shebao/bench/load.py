@@ -416,6 +416,9 @@ class User(threading.Thread):
                         self.rec.error(-1, "top_up", repr(exc))
                 run.go.wait()
                 end = run.window_end
+                mean = run.config.get("think_ms", 0) / 1000
+                if mean > 0:  # people do not all tap at once: arrivals spread over one mean pause
+                    time.sleep(min(self.think_rng.uniform(0, mean), max(0.0, end - time.perf_counter())))
                 started = time.perf_counter()
                 loops = 0
                 consecutive_errors = 0
