@@ -126,11 +126,14 @@ def payment_start(*, account: Account, order: PaymentOrder, openid: str | None, 
     never charged twice (interfaces.md §4.4)."""
     if order.account_id != account.pk:
         raise FeeError("缴费单不存在")
-    order = payment_refresh(order=order, now=now)
+    live = list(order.attempts.filter(state__in=[AttemptState.CREATED, AttemptState.FAILED]))
+    if live:  # only a live attempt can have been paid meanwhile: ask the channel, then close what is left
+        order = payment_refresh(order=order, now=now)
+        live = list(order.attempts.filter(state__in=[AttemptState.CREATED, AttemptState.FAILED]))
     if order.state != OrderState.OPEN:
         raise FeeError("该缴费单已缴费" if order.state == OrderState.PAID else "该缴费单已取消")
     channel = get_payment_channel()
-    for old in order.attempts.filter(state__in=[AttemptState.CREATED, AttemptState.FAILED]):
+    for old in live:
         try:
             channel.close(old.out_trade_no)
         except PaymentError as exc:

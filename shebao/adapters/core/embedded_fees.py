@@ -14,6 +14,7 @@ import secrets
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import FilteredRelation, Q
 
 from shebao.adapters.core.port import CoreConflict, DeclarationInfo, DeclarationRequest, PayerProfile, TaxReceiptInfo
 from shebao.common import crypto
@@ -30,7 +31,7 @@ from shebao.core.models import (
     TaxReceipt,
     TaxReceiptState,
 )
-from shebao.core.selectors import insurance_type_id, insurance_type_names, payer_get_by_identity
+from shebao.core.selectors import identity_index, insurance_type_id, insurance_type_names
 
 REMIT_MIN_DELAY = dt.timedelta(hours=2)
 _RECEIPT_PAYER = ("payer", "payer__agency", "payer__tax_office")  # what _receipt_info reads
@@ -84,6 +85,11 @@ def _advance(receipt: TaxReceipt, now: dt.datetime) -> TaxReceipt:
     return receipt
 
 
+def _groups(special_category: str) -> tuple[str, ...]:
+    """The rule groups a payer belongs to (特殊人员类别; "无" is none)."""
+    return tuple(g for g in [special_category] if g and g != "无")
+
+
 class EmbeddedFeeCore:
     """FeeCore over our own tables."""
 
@@ -91,18 +97,31 @@ class EmbeddedFeeCore:
         return self._profile(Payer.objects.select_related("city", "agency", "tax_office").get(registration_no=registration_no))
 
     def payer_profile_by_identity(self, *, name: str, id_type: str, id_number: str) -> PayerProfile | None:
-        payer = payer_get_by_identity(id_type=id_type, id_number=id_number)
-        if payer is None or payer.name != name:
+        """One statement: the payer with city, agency and tax office, LEFT JOINed to its
+        active enrolments (one row per enrolment; one row with no type when none)."""
+        rows = list(
+            Payer.objects.filter(id_index=identity_index(id_type=id_type, id_number=id_number))
+            .annotate(active=FilteredRelation("enrolments", condition=Q(enrolments__state=EnrolmentState.ACTIVE)))
+            .values("name", "registration_no", "person_no", "person_type", "special_category", "city__division_code",
+                    "agency__name", "tax_office__name", "active__insurance_type__code")
+            .order_by("active__pk")
+        )
+        if not rows or rows[0]["name"] != name:
             return None
-        return self._profile(payer)
+        first = rows[0]
+        return PayerProfile(
+            registration_no=first["registration_no"], person_no=first["person_no"], person_type=first["person_type"],
+            city_code=first["city__division_code"], groups=_groups(first["special_category"]),
+            agency=first["agency__name"], tax_office=first["tax_office__name"],
+            enrolled_types=tuple(r["active__insurance_type__code"] for r in rows if r["active__insurance_type__code"]),
+        )
 
     @staticmethod
     def _profile(payer: Payer) -> PayerProfile:
         enrolled = tuple(payer.enrolments.filter(state=EnrolmentState.ACTIVE).values_list("insurance_type__code", flat=True))
-        groups = tuple(g for g in [payer.special_category] if g and g != "无")
         return PayerProfile(
             registration_no=payer.registration_no, person_no=payer.person_no, person_type=payer.person_type,
-            city_code=payer.city.division_code, groups=groups, agency=payer.agency.name, tax_office=payer.tax_office.name,
+            city_code=payer.city.division_code, groups=_groups(payer.special_category), agency=payer.agency.name, tax_office=payer.tax_office.name,
             enrolled_types=enrolled,
         )
 
