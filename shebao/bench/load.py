@@ -339,7 +339,7 @@ class User(threading.Thread):
         """Months enough for a flow window of ``seconds`` at this user's last pace (one payer at
         least; fresh payers come from the pool), and every payer's step-up confirmation fresh
         (it lasts 5 minutes)."""
-        need = max(12, int(self.pace * seconds * 2) + 4)  # a wide margin: paces differ between users and windows
+        need = max(24, int(self.pace * seconds * 4) + 12)  # a wide margin: under overload one user may get 4x its usual pace
         while (not self.payers or sum(len(p.months) for p in self.payers) < need) and self.pool:
             self.payers.append(self.login(self.pool.pop(0)))
         months = 0
