@@ -49,3 +49,29 @@ def _databases() -> set[str]:
     with connection.cursor() as cur:
         cur.execute("SELECT datname FROM pg_database")
         return {row[0] for row in cur.fetchall()}
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_bench_flow_with_think_time_judges_cost_by_cpu_and_cleans_redis(tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip(f"bench_flow measures the service on PostgreSQL; the database here is {connection.vendor}")
+    import redis
+
+    out, err = io.StringIO(), io.StringIO()
+    json_path = tmp_path / "bench.json"
+    call_command("bench_flow", "--users", "2", "--duration", "4", "--rounds", "1", "--think-ms", "30",
+                 "--database-url", _server_url(), "--json", str(json_path), stdout=out, stderr=err)
+    report = out.getvalue()
+    assert "users pause 30 ms on average" in report, report
+    assert "TARGET flow cost ≤ 3× baseline" in report and "(CPU ratio " in report, report
+    assert "sessions redis+db (cached_db)" in report
+    figures = json.loads(json_path.read_text())
+    assert figures["meta"]["think_ms"] == 30
+    assert figures["errors"] == {"flow": 0, "baseline": 0, "setup": 0}
+    assert figures["receipts"] >= 1
+    # the verdict follows the CPU ratio, not the throughput ratio, when users pause
+    assert figures["verdict"]["cost_ratio_ok"] == (figures["cpu_ratio"] <= 3.0)
+    # the service's sessions lived in Redis under the run's own prefix, deleted at the end
+    server = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    assert not list(server.scan_iter(match=f"{figures['meta']['database']}:*", count=1000))
