@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from shebao.adapters.loopback import LoopbackServer
+from tests.clocks import MovingClock as Clock
 
 
 @pytest.fixture(autouse=True)
@@ -82,20 +83,6 @@ def demo_people(db):
     from django.core.management import call_command
 
     call_command("seed_demo", stdout=open("/dev/null", "w"))
-
-
-class Clock:
-    """A clock the test moves; services take ``now`` from it."""
-
-    def __init__(self, start: dt.datetime):
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> dt.datetime:
-        self.now += dt.timedelta(**delta)
-        return self.now
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from django.utils.safestring import mark_safe
 _W = "django/forms/widgets/"
 
 
-def conditional_escape(value) -> str:
+def _escape(value) -> str:
     """``django.utils.html.conditional_escape`` without its lazy-string wrapper:
     safe strings as they are, anything else through the same ``html.escape``."""
     if hasattr(value, "__html__"):
@@ -32,25 +32,25 @@ def _attrs(attrs: dict) -> str:
     for name, value in attrs.items():
         if value is False:
             continue
-        out.append(f" {conditional_escape(name)}" if value is True else f' {conditional_escape(name)}="{conditional_escape(str(value))}"')
+        out.append(f" {_escape(name)}" if value is True else f' {_escape(name)}="{_escape(str(value))}"')
     return "".join(out)
 
 
 def _input(w: dict) -> str:
-    value = "" if w["value"] is None else f' value="{conditional_escape(str(w["value"]))}"'
-    return f'<input type="{conditional_escape(w["type"])}" name="{conditional_escape(w["name"])}"{value}{_attrs(w["attrs"])}>'
+    value = "" if w["value"] is None else f' value="{_escape(str(w["value"]))}"'
+    return f'<input type="{_escape(w["type"])}" name="{_escape(w["name"])}"{value}{_attrs(w["attrs"])}>'
 
 
 def _input_option(w: dict) -> str:
     if not w.get("wrap_label"):
         return _input(w)
-    label_for = f' for="{conditional_escape(w["attrs"]["id"])}"' if w["attrs"].get("id") else ""
+    label_for = f' for="{_escape(w["attrs"]["id"])}"' if w["attrs"].get("id") else ""
     # the included input.html brings its file's final newline; only the outer render strips
-    return f'<label{label_for}>{_input(w)}\n {conditional_escape(w["label"])}</label>'
+    return f'<label{label_for}>{_input(w)}\n {_escape(w["label"])}</label>'
 
 
 def _select_option(w: dict) -> str:
-    return f'<option value="{conditional_escape(str(w["value"]))}"{_attrs(w["attrs"])}>{conditional_escape(w["label"])}</option>'
+    return f'<option value="{_escape(str(w["value"]))}"{_attrs(w["attrs"])}>{_escape(w["label"])}</option>'
 
 
 def _option(o: dict) -> str:
@@ -61,10 +61,10 @@ def _option(o: dict) -> str:
 
 
 def _select(w: dict) -> str:
-    parts = [f'<select name="{conditional_escape(w["name"])}"{_attrs(w["attrs"])}>']
+    parts = [f'<select name="{_escape(w["name"])}"{_attrs(w["attrs"])}>']
     for group_name, group_choices, _index in w["optgroups"]:
         if group_name:
-            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+            parts.append(f'\n  <optgroup label="{_escape(group_name)}">')
         for option in group_choices:
             parts.append("\n  " + _option(option) + "\n")  # an included option template keeps its final newline
         if group_name:

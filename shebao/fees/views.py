@@ -185,12 +185,18 @@ def order_return(request, public_id: str):
     return redirect("fees:order", public_id=order.public_id)
 
 
-@citizen_required
-def receipt(request, public_id: str):
+def _receipt_or_404(request, public_id: str):
+    """The person's paid order and its receipt as the core says now, or 404."""
     order = _order_or_404(request, public_id)
     view = selectors.receipt_view(account=request.user, order=order, request=request, now=clock.now(), channel_label=get_payment_channel().label)
     if view is None:
         raise Http404
+    return order, view
+
+
+@citizen_required
+def receipt(request, public_id: str):
+    order, view = _receipt_or_404(request, public_id)
     return render(request, "fees/receipt.html", {"order": order, "r": view})
 
 
@@ -198,10 +204,7 @@ def receipt(request, public_id: str):
 def receipt_pdf(request, public_id: str):
     from shebao.receipts.pdf import render_receipt_pdf
 
-    order = _order_or_404(request, public_id)
-    view = selectors.receipt_view(account=request.user, order=order, request=request, now=clock.now(), channel_label=get_payment_channel().label)
-    if view is None:
-        raise Http404
+    _order, view = _receipt_or_404(request, public_id)
     response = HttpResponse(render_receipt_pdf(view), content_type="application/pdf")
     name = quote_filename(f"缴费回单-{view.receipt_no}.pdf")
     response["Content-Disposition"] = f"attachment; filename=\"receipt-{view.receipt_no}.pdf\"; filename*=UTF-8''{name}"

@@ -90,40 +90,40 @@ def _groups(special_category: str) -> tuple[str, ...]:
     return tuple(g for g in [special_category] if g and g != "无")
 
 
+def _profile_where(**unique) -> tuple[str, PayerProfile] | None:
+    """(name, profile) of the payer found by a unique field, in one statement: the payer with
+    city, agency and tax office, LEFT JOINed to its active enrolments (a row per enrolment;
+    one row with no type when there is none). None when no payer matches."""
+    rows = list(
+        Payer.objects.filter(**unique)
+        .annotate(active=FilteredRelation("enrolments", condition=Q(enrolments__state=EnrolmentState.ACTIVE)))
+        .values("name", "registration_no", "person_no", "person_type", "special_category", "city__division_code",
+                "agency__name", "tax_office__name", "active__insurance_type__code")
+        .order_by("active__pk")
+    )
+    if not rows:
+        return None
+    first = rows[0]
+    return first["name"], PayerProfile(
+        registration_no=first["registration_no"], person_no=first["person_no"], person_type=first["person_type"],
+        city_code=first["city__division_code"], groups=_groups(first["special_category"]),
+        agency=first["agency__name"], tax_office=first["tax_office__name"],
+        enrolled_types=tuple(r["active__insurance_type__code"] for r in rows if r["active__insurance_type__code"]),
+    )
+
+
 class EmbeddedFeeCore:
     """FeeCore over our own tables."""
 
     def payer_profile(self, *, registration_no: str) -> PayerProfile:
-        return self._profile(Payer.objects.select_related("city", "agency", "tax_office").get(registration_no=registration_no))
+        found = _profile_where(registration_no=registration_no)
+        if found is None:
+            raise Payer.DoesNotExist(registration_no)
+        return found[1]
 
     def payer_profile_by_identity(self, *, name: str, id_type: str, id_number: str) -> PayerProfile | None:
-        """One statement: the payer with city, agency and tax office, LEFT JOINed to its
-        active enrolments (one row per enrolment; one row with no type when none)."""
-        rows = list(
-            Payer.objects.filter(id_index=identity_index(id_type=id_type, id_number=id_number))
-            .annotate(active=FilteredRelation("enrolments", condition=Q(enrolments__state=EnrolmentState.ACTIVE)))
-            .values("name", "registration_no", "person_no", "person_type", "special_category", "city__division_code",
-                    "agency__name", "tax_office__name", "active__insurance_type__code")
-            .order_by("active__pk")
-        )
-        if not rows or rows[0]["name"] != name:
-            return None
-        first = rows[0]
-        return PayerProfile(
-            registration_no=first["registration_no"], person_no=first["person_no"], person_type=first["person_type"],
-            city_code=first["city__division_code"], groups=_groups(first["special_category"]),
-            agency=first["agency__name"], tax_office=first["tax_office__name"],
-            enrolled_types=tuple(r["active__insurance_type__code"] for r in rows if r["active__insurance_type__code"]),
-        )
-
-    @staticmethod
-    def _profile(payer: Payer) -> PayerProfile:
-        enrolled = tuple(payer.enrolments.filter(state=EnrolmentState.ACTIVE).values_list("insurance_type__code", flat=True))
-        return PayerProfile(
-            registration_no=payer.registration_no, person_no=payer.person_no, person_type=payer.person_type,
-            city_code=payer.city.division_code, groups=_groups(payer.special_category), agency=payer.agency.name, tax_office=payer.tax_office.name,
-            enrolled_types=enrolled,
-        )
+        found = _profile_where(id_index=identity_index(id_type=id_type, id_number=id_number))
+        return found[1] if found is not None and found[0] == name else None
 
     def declaration_submit(self, *, registration_no: str, requests: list[DeclarationRequest], now: dt.datetime) -> list[DeclarationInfo]:
         payer = Payer.objects.get(registration_no=registration_no)

@@ -27,6 +27,7 @@ from shebao.adapters.payment.keys import generate_dev_keys
 from shebao.adapters.payment.port import Bill
 from shebao.adapters.payment.simulator import make_wechatpay_simulator
 from shebao.adapters.payment.wechatpay import WechatPayV3Channel
+from tests.clocks import MovingClock as FakeClock
 
 MCHID = "1900000109"
 APPID = "wx_sim_12366"
@@ -35,20 +36,6 @@ OPENID = "oTEST_payer_openid_000000001"
 # 2026-11-27 10:00 in Asia/Shanghai
 START = dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.UTC)
 FAST_RETRIES = (0.05, 0.05, 0.1)
-
-
-class FakeClock:
-    """Aware UTC "now" shared by the client and the simulator; moves when the test says so."""
-
-    def __init__(self, start: dt.datetime = START):
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> dt.datetime:
-        self.now += dt.timedelta(**delta)
-        return self.now
 
 
 class _Swappable:
@@ -191,7 +178,7 @@ def dev_keys() -> dict[str, str]:
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(START)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ import pytest
 from shebao.adapters.loopback import LoopbackServer
 from shebao.adapters.sms.aliyun import AliyunSmsGateway
 from shebao.adapters.sms.simulator import make_sms_simulator
+from tests.clocks import MovingClock as FakeClock
 
 ACCESS_KEY_ID = "LTAI-test-key"
 SECRET = "test-secret-0123456789"
@@ -22,20 +23,6 @@ TEMPLATE_CODE = "SMS_000001"
 MOUNT = "/sim/sms"
 # 2025-03-03 08:00 in Asia/Shanghai
 START = dt.datetime(2025, 3, 3, 0, 0, tzinfo=dt.UTC)
-
-
-class FakeClock:
-    """Aware UTC "now" that only moves when the test says so."""
-
-    def __init__(self, start: dt.datetime):
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> dt.datetime:
-        self.now += dt.timedelta(**delta)
-        return self.now
 
 
 def _mounted(app, prefix: str):
