@@ -13,13 +13,15 @@ Phases, all users together (``threading.Barrier``):
   simulator (``snsapi_base``) so that payments can start; timed, reported apart;
 * a short warm-up window of flow (not reported: first requests compile templates, load
   keys, open connections), which also measures each user's pace;
-* then ``rounds`` × (baseline window, flow window), interleaved round-robin. A window
+* then ``rounds`` × (baseline window, signed-in window, flow window), interleaved
+  round-robin. A window
   lasts ``phase_seconds``; a user starts no new unit of work after its end, finishes the
   unit in hand (that tail is not counted) and waits for the others. Before a flow window
   each user logs in fresh payers if, at its last pace, it might run out of months (twelve
   per payer) — so no login happens inside a window.
 
-Baseline unit: ``GET /bench/one-query``. Flow unit (one payer, one month, both insurance
+Baseline unit: ``GET /bench/one-query`` (anonymous). Signed-in unit: ``GET /bench/signed-in``
+as the user's latest payer (session, account, the site's frame; no business query). Flow unit (one payer, one month, both insurance
 types): declare form → quote → confirm → order page → start payment (the service opens the
 order at the WeChat Pay simulator) → the simulator's cashier "pay" (the channel: timed
 apart, not a service request) → return URL (query-on-return) → receipt page. The payment
@@ -355,6 +357,10 @@ class User(threading.Thread):
         r = self.baseline_http.request("GET", "/bench/one-query")
         self._expect(phase, "one_query", r, 200, end=end)
 
+    def signed_in_unit(self, phase: int, end: float) -> None:
+        payer = next((p for p in reversed(self.payers) if p.months), None) or self.payers[-1]  # the session used last
+        self._expect(phase, "signed_in", payer.http.request("GET", "/bench/signed-in"), 200, end=end, contains="已登录".encode())
+
     def flow_unit(self, phase: int, end: float) -> bool:
         payer = next((p for p in self.payers if p.months), None)
         if payer is None:
@@ -409,7 +415,7 @@ class User(threading.Thread):
                 self.failed = f"set-up: {exc!r}"
             run.ready.wait()
             for index, kind in enumerate(run.phases):
-                if kind != "baseline" and not self.failed:
+                if kind in ("warmup", "flow") and not self.failed:
                     try:
                         self.top_up(run.seconds(kind))
                     except (FlowError, OSError, http.client.HTTPException, ValueError, KeyError) as exc:
@@ -426,6 +432,8 @@ class User(threading.Thread):
                     try:
                         if kind == "baseline":
                             self.baseline_unit(index, end)
+                        elif kind == "signed_in":
+                            self.signed_in_unit(index, end)
                         elif not self.flow_unit(index, end):
                             break
                         else:
@@ -439,7 +447,7 @@ class User(threading.Thread):
                         for p in self.payers:
                             p.http.close()
                         self.baseline_http.close()
-                if kind != "baseline":
+                if kind in ("warmup", "flow"):
                     self.pace = loops / max(0.5, min(time.perf_counter(), end) - started)
                     self.loops[index] = loops
                 run.done.wait()
@@ -450,7 +458,8 @@ class User(threading.Thread):
 class Run:
     def __init__(self, config: dict):
         self.config = config
-        self.phases = ["warmup"] + [k for _ in range(config["rounds"]) for k in ("baseline", "flow")]
+        kinds = ("baseline", "signed_in", "flow") if config.get("signed_in", True) else ("baseline", "flow")
+        self.phases = ["warmup"] + [k for _ in range(config["rounds"]) for k in kinds]
         n = config["users"]
         self.ready = threading.Barrier(n + 1)
         self.go = threading.Barrier(n + 1, action=self._start_window)
@@ -489,7 +498,7 @@ class Run:
             window = self.windows[-1]
             window["end"] = self.meter.read()
             self.done.wait(timeout=timeout)
-            if window["kind"] != "baseline":
+            if window["kind"] in ("warmup", "flow"):
                 self._settle_notifications(window)
             window["drained"] = self.meter.read()
             self.meter.refresh_pg_pids()
@@ -524,7 +533,7 @@ class Run:
             "receipts": sum(u.receipts for u in users),
             "payments": sum(u.paid for u in users),
             "payers_logged_in": sum(len(u.payers) for u in users),
-            "loops_per_user": {str(i): [u.loops.get(i, 0) for u in users] for i in range(len(self.phases)) if self.phases[i] != "baseline"},
+            "loops_per_user": {str(i): [u.loops.get(i, 0) for u in users] for i in range(len(self.phases)) if self.phases[i] in ("warmup", "flow")},
             "exhaustion": self.exhaustion[:20],
             "exhausted": {str(i): sum(1 for u in users if i in u.exhausted) for i in range(len(self.phases))},
             "users_failed": [u.failed for u in users if u.failed],

@@ -15,6 +15,10 @@ Definitions (docs/performance.md):
   with the server saturated by a closed loop, 1/throughput is the mean cost of a request.
 * **CPU ratio** = (service + PostgreSQL backend CPU seconds per flow request) ÷ (the same per
   baseline request), from /proc: the cost without the load generator and the simulators.
+* **signed-in floor**: the same two ratios for ``/bench/signed-in`` (a signed-in payer's
+  session and account, the site's frame, no business query), measured in its own window of
+  each round: what any page of a signed-in payer costs before doing its own work. The flow is
+  also given against it.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ def server_kind(method: str, path: str, status: str) -> str:
     """The request kind of an access-log line (the same names as the load generator's)."""
     if path == "/bench/one-query":
         return "one_query"
+    if path == "/bench/signed-in":
+        return "signed_in"
     if path == "/api/pay/wechatpay/notify":
         return "notify"
     if path == "/fees/declare":
@@ -103,8 +109,8 @@ def summarise(result: dict, access_log: bytes, *, meta: dict) -> dict:
     ncpu = meta["ncpu"]
     windows = []
     pooled: dict[str, dict] = {
-        "baseline": {"latency": [], "requests": 0, "seconds": 0.0, "cpu": defaultdict(float), "errors": 0},
-        "flow": {"latency": [], "requests": 0, "seconds": 0.0, "cpu": defaultdict(float), "errors": 0},
+        kind: {"latency": [], "requests": 0, "seconds": 0.0, "cpu": defaultdict(float), "errors": 0}
+        for kind in ("baseline", *(("signed_in",) if any(w["kind"] == "signed_in" for w in result["windows"]) else ()), "flow")
     }
     by_kind: dict[str, list[float]] = defaultdict(list)
     server_by_kind: dict[str, list[float]] = defaultdict(list)
@@ -123,7 +129,7 @@ def summarise(result: dict, access_log: bytes, *, meta: dict) -> dict:
             continue
         if kind == "baseline":
             round_no += 1
-        else:
+        elif kind == "flow":
             exhausted += result["exhausted"].get(str(index), 0)
         seconds = end["t"] - start["t"]
         latency_by_kind = result["latency_ms"].get(str(index), {})
@@ -131,8 +137,8 @@ def summarise(result: dict, access_log: bytes, *, meta: dict) -> dict:
         with_tail = parse_access_log(access_log[start["log_size"]:drained["log_size"]])
         for k, _status, ms in with_tail:
             server_by_kind[k].append(ms)
-        if kind == "baseline":
-            latency = latency_by_kind.get("one_query", [])
+        if kind in ("baseline", "signed_in"):
+            latency = latency_by_kind.get("one_query" if kind == "baseline" else "signed_in", [])
             requests = len(latency)
             notify = 0
         else:
@@ -178,16 +184,20 @@ def summarise(result: dict, access_log: bytes, *, meta: dict) -> dict:
                     "steal_pct": 100 * pool["cpu"]["steal"] / (secs * ncpu) if secs else None},
         }
     base, flow = overall["baseline"], overall["flow"]
-    cost_ratio = base["rps"] / flow["rps"] if flow["rps"] else None
-    per_round = []
-    for b, f in zip(windows[0::2], windows[1::2], strict=False):
-        per_round.append(b["rps"] / f["rps"] if f["rps"] else None)
-
-    def server_cost(o):
-        s, p = o["cpu"]["service_ms"], o["cpu"]["postgres_ms"]
-        return None if s is None else s + (p or 0.0)
-
-    cpu_ratio = (server_cost(flow) / server_cost(base)) if server_cost(flow) and server_cost(base) else None
+    cost_ratio = _ratio(base["rps"], flow["rps"])
+    rps_by_round: dict[int, dict[str, float]] = defaultdict(dict)
+    for w in windows:
+        rps_by_round[w["round"]][w["kind"]] = w["rps"]
+    per_round = [_ratio(r.get("baseline"), r.get("flow")) for _n, r in sorted(rps_by_round.items())]
+    cpu_ratio = _ratio(_server_cost(flow), _server_cost(base))
+    floor = overall.get("signed_in")
+    signed_in = None if floor is None else {
+        "cost_ratio": _ratio(base["rps"], floor["rps"]),
+        "cost_ratio_per_round": [_ratio(r.get("baseline"), r.get("signed_in")) for _n, r in sorted(rps_by_round.items())],
+        "cpu_ratio": _ratio(_server_cost(floor), _server_cost(base)),
+        "flow_cost_ratio": _ratio(floor["rps"], flow["rps"]),
+        "flow_cpu_ratio": _ratio(_server_cost(flow), _server_cost(floor)),
+    }
     setup = {k: _stats(v) for k, v in result["latency_ms"].get("-1", {}).items()}
     setup_errors = errors_by_phase.get(-1, 0)
     notify = server_by_kind.get("notify", [])
@@ -198,6 +208,7 @@ def summarise(result: dict, access_log: bytes, *, meta: dict) -> dict:
         "cost_ratio": cost_ratio,
         "cost_ratio_per_round": per_round,
         "cpu_ratio": cpu_ratio,
+        "signed_in": signed_in,
         "flow_by_kind": {k: _stats(by_kind.get(k, [])) for k in (*FLOW_KINDS, "channel_cashier")},
         "server_by_kind": {k: _stats(v) for k, v in server_by_kind.items()},
         "notify_server": _stats(notify),
@@ -222,8 +233,33 @@ def summarise(result: dict, access_log: bytes, *, meta: dict) -> dict:
     }
 
 
+def _ratio(a: float | None, b: float | None) -> float | None:
+    """``a ÷ b``; None when either is missing or zero."""
+    if not a or not b:
+        return None
+    return a / b
+
+
+def _server_cost(o: dict) -> float | None:
+    """Service + PostgreSQL CPU ms per request of a pooled phase."""
+    s, p = o["cpu"]["service_ms"], o["cpu"]["postgres_ms"]
+    return None if s is None else s + (p or 0.0)
+
+
 def _f(value, fmt="{:.1f}", none="–") -> str:
     return none if value is None else fmt.format(value)
+
+
+def _signed_in_lines(s: dict) -> list[str]:
+    f = s.get("signed_in")
+    if not f:
+        return []
+    return [
+        f"signed-in floor (/bench/signed-in: session, account, the site's frame; no business query): cost ratio "
+        f"{_f(f['cost_ratio'], '{:.2f}')}× baseline (per round: {' '.join(_f(r, '{:.2f}') for r in f['cost_ratio_per_round'])}), "
+        f"CPU ratio {_f(f['cpu_ratio'], '{:.2f}')}×",
+        f"flow against the signed-in floor: cost ratio {_f(f['flow_cost_ratio'], '{:.2f}')}×, CPU ratio {_f(f['flow_cpu_ratio'], '{:.2f}')}×",
+    ]
 
 
 def render(s: dict) -> str:
@@ -234,7 +270,9 @@ def render(s: dict) -> str:
         f"service: gunicorn {m['worker_class']} × {m['workers']} workers{' × ' + str(m['threads']) + ' threads' if m['worker_class'] == 'gthread' else ''}, "
         f"DB_CONN_MAX_AGE={m['conn_max_age']}, profile {m['profile']}, crypto suite {m.get('crypto_suite', 'sm')}, sessions {m.get('sessions', 'db')}; simulators: own gunicorn process (gthread 1 × {m['sim_threads']}); "
         f"load generator: own process, {m['users']} users (threads)",
-        f"method: {m['rounds']} round(s) × ({m['phase_seconds']:g} s baseline + {m['phase_seconds']:g} s flow), interleaved; "
+        f"method: {m['rounds']} round(s) × ({m['phase_seconds']:g} s baseline + "
+        + (f"{m['phase_seconds']:g} s signed-in + " if s.get("signed_in") else "")
+        + f"{m['phase_seconds']:g} s flow), interleaved; "
         f"database {m['database']} (created for this run, dropped after)",
         f"set-up: {s['payers_logged_in']} payers logged in (password + SMS code, step-up code, WeChat identification) "
         f"in {s['setup_seconds']:.1f} s (plus top-ups between windows); warm-up "
@@ -252,8 +290,8 @@ def render(s: dict) -> str:
 
     for w in s["windows"]:
         lines.append(row(str(w["round"]), w["kind"], w))
-    lines.append(row("all", "baseline", s["overall"]["baseline"]))
-    lines.append(row("all", "flow", s["overall"]["flow"]))
+    for kind, pooled in s["overall"].items():
+        lines.append(row("all", kind, pooled))
     spread = [f"round {w['round']}: {'–'.join(map(str, w['loops_per_user']))}" for w in s["windows"]
               if w["kind"] == "flow" and w.get("loops_per_user")]
     if spread:
@@ -281,6 +319,7 @@ def render(s: dict) -> str:
         f"cost ratio (baseline req/s ÷ flow req/s): {_f(s['cost_ratio'], '{:.2f}')}×   per round: "
         + " ".join(_f(r, "{:.2f}") for r in s["cost_ratio_per_round"]),
         f"CPU ratio (service + PostgreSQL CPU per request, flow ÷ baseline): {_f(s['cpu_ratio'], '{:.2f}')}×",
+        *_signed_in_lines(s),
         f"whole run (warm-up included): receipts {s['receipts']}, payments {s['payments']}, notifications answered (HTTP 204): {s['notifications']}",
         f"errors: flow {s['errors']['flow']}, baseline {s['errors']['baseline']}, set-up {s['errors']['setup']}"
         + (f"; a user ran out of payers in a flow window {s['users_out_of_payers']} time(s)" if s["users_out_of_payers"] else "")

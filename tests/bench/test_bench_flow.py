@@ -30,7 +30,8 @@ def test_bench_flow_runs_the_whole_flow_and_reports(tmp_path):
     call_command("bench_flow", "--users", "2", "--duration", "4", "--rounds", "1", "--database-url", _server_url(),
                  "--json", str(json_path), stdout=out, stderr=err)
     report = out.getvalue()
-    for text in ("req/s", "p50 ms", "p99 ms", "baseline", "flow", "cost ratio", "TARGET flow cost", "TARGET flow p99"):
+    for text in ("req/s", "p50 ms", "p99 ms", "baseline", "signed_in", "flow", "cost ratio", "signed-in floor", "TARGET flow cost",
+                 "TARGET flow p99"):
         assert text in report, text
     assert "errors: flow 0, baseline 0, set-up 0" in report, report
 
@@ -39,8 +40,13 @@ def test_bench_flow_runs_the_whole_flow_and_reports(tmp_path):
     assert not figures["users_failed"]
     assert figures["receipts"] >= 1 and figures["payments"] == figures["receipts"]
     kinds = [w["kind"] for w in figures["windows"]]
-    assert kinds == ["baseline", "flow"]
+    assert kinds == ["baseline", "signed_in", "flow"]
     assert all(w["requests"] > 0 for w in figures["windows"])
+    # the signed-in floor: its own window, its ratios from the same figures as the flow's
+    overall = figures["overall"]
+    assert figures["signed_in"]["cost_ratio"] == pytest.approx(overall["baseline"]["rps"] / overall["signed_in"]["rps"])
+    assert figures["signed_in"]["flow_cost_ratio"] == pytest.approx(overall["signed_in"]["rps"] / overall["flow"]["rps"])
+    assert figures["signed_in"]["cpu_ratio"] > 0 and figures["signed_in"]["flow_cpu_ratio"] > 0
     assert figures["notify_server"]["count"] >= 1  # the simulator's notification reached the service
     assert figures["meta"]["database"] not in _databases()  # dropped at the end
 
@@ -60,7 +66,7 @@ def test_bench_flow_with_think_time_judges_cost_by_cpu_and_cleans_redis(tmp_path
 
     out, err = io.StringIO(), io.StringIO()
     json_path = tmp_path / "bench.json"
-    call_command("bench_flow", "--users", "2", "--duration", "4", "--rounds", "1", "--think-ms", "30",
+    call_command("bench_flow", "--users", "2", "--duration", "4", "--rounds", "1", "--think-ms", "30", "--no-signed-in",
                  "--database-url", _server_url(), "--json", str(json_path), stdout=out, stderr=err)
     report = out.getvalue()
     assert "users pause 30 ms on average" in report, report
@@ -68,6 +74,7 @@ def test_bench_flow_with_think_time_judges_cost_by_cpu_and_cleans_redis(tmp_path
     assert "sessions redis+db (cached_db)" in report
     figures = json.loads(json_path.read_text())
     assert figures["meta"]["think_ms"] == 30
+    assert [w["kind"] for w in figures["windows"]] == ["baseline", "flow"] and figures["signed_in"] is None
     assert figures["errors"] == {"flow": 0, "baseline": 0, "setup": 0}
     assert figures["receipts"] >= 1
     # the verdict follows the CPU ratio, not the throughput ratio, when users pause

@@ -80,7 +80,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--users", type=int, default=32, help="concurrent simulated users (default 32)")
         parser.add_argument("--duration", type=float, default=20.0,
-                            help="seconds per round: half baseline, half flow (default 20)")
+                            help="seconds of the baseline and flow windows of a round together: half each; the signed-in "
+                                 "window lasts as long as each of them (default 20)")
         parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
         parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL,
                             help="PostgreSQL on loopback; a fresh database <name>_<random> is created there and dropped "
@@ -100,6 +101,8 @@ class Command(BaseCommand):
                             help="mean pause of a user between two requests (exponential, cut at 4× the mean); default 0: "
                                  "a closed loop that saturates the service. With a pause the throughput is set by the users, "
                                  "so the cost is compared by CPU per request")
+        parser.add_argument("--no-signed-in", dest="signed_in", action="store_false",
+                            help="leave out the signed-in floor window (/bench/signed-in) of each round")
         parser.add_argument("--json", dest="json_path", help="also write the figures to this JSON file")
         parser.add_argument("--keep-files", action="store_true", help="keep the temporary directory (logs) for inspection")
         parser.add_argument("--profile", metavar="DIR",
@@ -220,18 +223,19 @@ class Command(BaseCommand):
             # a step-up confirmation lasts 300 s (STEP_UP_VALID_SECONDS): renewed before a flow window
             # unless it outlives the window with a margin
             "warmup_seconds": warmup_seconds, "step_up_refresh_seconds": max(0.0, 270 - phase_seconds),
-            "barrier_timeout": 600, "think_ms": opts["think_ms"],
+            "barrier_timeout": 600, "think_ms": opts["think_ms"], "signed_in": opts["signed_in"],
         }
         config_file = tmp / "load.json"
         config_file.write_text(json.dumps(config))
-        self.stderr.write(f"running: {users} users, {rounds} rounds × ({phase_seconds:g} s baseline + {phase_seconds:g} s flow) …")
+        windows = f"{phase_seconds:g} s baseline + " + (f"{phase_seconds:g} s signed-in + " if opts["signed_in"] else "") + f"{phase_seconds:g} s flow"
+        self.stderr.write(f"running: {users} users, {rounds} rounds × ({windows}) …")
         load_log = tmp / "load.log"
         with open(load_log, "wb") as fh:
             load = subprocess.Popen([sys.executable, "-m", "shebao.bench.load", str(config_file)], cwd=root, env=sim_env,
                                     stdout=fh, stderr=subprocess.STDOUT)
         self.procs.append(load)
         try:
-            load.wait(timeout=900 + rounds * duration * 2)
+            load.wait(timeout=900 + rounds * duration * 3)
         except subprocess.TimeoutExpired as exc:
             raise CommandError("the load generator did not finish in time") from exc
         if load.returncode != 0:
