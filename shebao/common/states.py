@@ -55,8 +55,37 @@ def transition(obj: models.Model, to_state: str, *, actor_ref: str, reason: str,
         for key, value in (extra or {}).items():
             setattr(row, key, value)
         row.save(update_fields=[field, *(extra or {}).keys()])
-        StateTransition.objects.create(
-            model=model._meta.label_lower, object_ref=str(getattr(row, "public_id", row.pk)), from_state=current,
-            to_state=to_state, actor_ref=actor_ref, reason=reason[:255], at=now,
-        )
+        StateTransition.objects.create(**_history(row, current, to_state, actor_ref=actor_ref, reason=reason, now=now))
     return row
+
+
+def transition_locked_rows(rows: list[models.Model], to_state: str, *, actor_ref: str, reason: str, now: dt.datetime,
+                           field: str = "state", extra: dict | None = None) -> None:
+    """:func:`transition` for several rows of one model that the caller has already locked
+    (``select_for_update`` in its transaction), all to ``to_state`` with the same ``extra``:
+    every row is checked first, then one UPDATE and one INSERT of their history, whatever
+    their number. Nothing changes if one of them may not move."""
+    if not rows:
+        return
+    model = type(rows[0])
+    if any(type(row) is not model for row in rows):
+        raise TypeError("transition_locked_rows: rows of one model only")
+    before = [getattr(row, field) for row in rows]
+    for row, current in zip(rows, before, strict=True):
+        if to_state not in model.TRANSITIONS.get(current, set()):
+            raise TransitionError(f"{model.__name__} {current} → {to_state} 不允许")
+    changes = {field: to_state, **(extra or {})}
+    with transaction.atomic(savepoint=False):
+        model.objects.filter(pk__in=[row.pk for row in rows]).update(**changes)
+        StateTransition.objects.bulk_create([
+            StateTransition(**_history(row, current, to_state, actor_ref=actor_ref, reason=reason, now=now))
+            for row, current in zip(rows, before, strict=True)
+        ])
+    for row in rows:
+        for key, value in changes.items():
+            setattr(row, key, value)
+
+
+def _history(row: models.Model, current: str, to_state: str, *, actor_ref: str, reason: str, now: dt.datetime) -> dict:
+    return {"model": type(row)._meta.label_lower, "object_ref": str(getattr(row, "public_id", row.pk)), "from_state": current,
+            "to_state": to_state, "actor_ref": actor_ref, "reason": reason[:255], "at": now}

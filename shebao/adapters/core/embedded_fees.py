@@ -19,7 +19,7 @@ from django.db.models import FilteredRelation, Q
 from shebao.adapters.core.port import CoreConflict, DeclarationInfo, DeclarationRequest, PayerProfile, TaxReceiptInfo
 from shebao.common import crypto
 from shebao.common.clock import SHANGHAI
-from shebao.common.states import transition
+from shebao.common.states import transition, transition_locked_rows
 from shebao.core.models import (
     Declaration,
     DeclarationLine,
@@ -178,12 +178,13 @@ class EmbeddedFeeCore:
                        amount: Decimal, paid_at: dt.datetime) -> TaxReceiptInfo:
         source_ref = f"{channel}:{transaction_id}"
         with transaction.atomic(savepoint=False):
-            existing = TaxReceipt.objects.select_related(*_RECEIPT_PAYER).filter(source_ref=source_ref).first()
-            if existing is not None:
-                return _receipt_info(existing)
             decls = list(self._declarations(registration_no).select_related("payer__agency", "payer__tax_office")
                          .select_for_update(of=("self",)).filter(declaration_no__in=declaration_nos).order_by("pk"))
             if len(decls) != len(set(declaration_nos)) or any(d.state != DeclarationState.DECLARED for d in decls):
+                # the same payment recorded before (a retry): its receipt; anything else is a conflict
+                existing = TaxReceipt.objects.select_related(*_RECEIPT_PAYER).filter(source_ref=source_ref).first()
+                if existing is not None:
+                    return _receipt_info(existing)
                 raise CoreConflict("申报已缴费或已作废")
             if sum((d.amount for d in decls), Decimal("0.00")) != amount:
                 raise CoreConflict("缴费金额与申报金额不符")
@@ -192,9 +193,8 @@ class EmbeddedFeeCore:
                 public_id=crypto.random_token(12), receipt_no=_number("33", paid_at), verify_code=crypto.random_token(9).upper()[:12],
                 payer=payer, source_ref=source_ref, channel=channel, bank_serial_no=transaction_id, amount=amount, paid_at=paid_at,
             )
-            for d in decls:
-                transition(d, DeclarationState.PAID, actor_ref=f"channel:{channel}", reason=f"缴费 {transaction_id}", now=paid_at,
-                           extra={"tax_receipt": receipt}, locked=True)
+            transition_locked_rows(decls, DeclarationState.PAID, actor_ref=f"channel:{channel}", reason=f"缴费 {transaction_id}",
+                                   now=paid_at, extra={"tax_receipt": receipt})
             return _receipt_info(receipt, decls)
 
     def tax_receipt_get(self, *, receipt_no: str, now: dt.datetime | None = None) -> TaxReceiptInfo | None:
