@@ -71,7 +71,7 @@ def transition_locked_rows(rows: list[models.Model], to_state: str, *, actor_ref
     if any(type(row) is not model for row in rows):
         raise TypeError("transition_locked_rows: rows of one model only")
     before = [getattr(row, field) for row in rows]
-    for row, current in zip(rows, before, strict=True):
+    for current in before:
         if to_state not in model.TRANSITIONS.get(current, set()):
             raise TransitionError(f"{model.__name__} {current} → {to_state} 不允许")
     changes = {field: to_state, **(extra or {})}
