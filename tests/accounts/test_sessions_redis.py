@@ -14,6 +14,7 @@ from shebao.core.demo_data import DEMO_PASSWORD, DEMO_PEOPLE, demo_id
 from tests.accounts.helpers import login
 
 REDIS = "redis://127.0.0.1:6379/0"
+BACKEND = "shebao.common.redis_cache.ReusedClientRedisCache"  # as config.settings uses with REDIS_URL
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def redis_sessions(settings):
     prefix = f"shebao-test-{secrets.token_hex(4)}"
     settings.REDIS_URL = REDIS
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS, "KEY_PREFIX": prefix}}
+    settings.CACHES = {"default": {"BACKEND": BACKEND, "LOCATION": REDIS, "KEY_PREFIX": prefix}}
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     yield prefix
     server = redis_lib.Redis.from_url(REDIS)
@@ -60,6 +61,36 @@ def test_a_session_missing_from_redis_is_read_from_the_database(client, sims, cl
 def test_readiness_reports_redis(client, redis_sessions, settings):
     body = client.get("/readyz").json()
     assert body["checks"]["cache"] == "ok"
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+    settings.CACHES = {"default": {"BACKEND": BACKEND, "LOCATION": "redis://127.0.0.1:1/0"}}
     body = client.get("/readyz").json()
     assert body["checks"]["cache"].startswith("error") and body["status"] == "unavailable"
+
+
+def test_one_redis_client_per_pool_shared_by_operations_and_threads(redis_sessions):
+    import threading
+
+    from django.core.cache import caches
+
+    backend = caches["default"]
+    assert type(backend).__name__ == "ReusedClientRedisCache"
+    client = backend._cache.get_client()
+    assert backend._cache.get_client(write=True) is client  # one server: reads and writes share the pool
+    errors = []
+
+    def worker(n):
+        try:
+            for i in range(50):
+                backend._cache.get_client().set(f"{redis_sessions}:t{n}:{i}", str(i))
+                assert backend.get_many([]) == {}
+                assert client.get(f"{redis_sessions}:t{n}:{i}") == str(i).encode()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    cache.set("k", {"v": 1})
+    assert cache.get("k") == {"v": 1} and backend._cache.get_client() is client
