@@ -18,7 +18,7 @@ can, and the late tests wait as little as they can.
 
 Periods per test, so that none collides (a period is paid once per person and type):
 张伟 2026-01..02 (test 1), 2026-03 (failure), 2026-04 (abandon); 李秀兰 2027 (both
-resident items); 黄志强 the assessed 2026-01..06, and asks for 2026-07 (refused)."""
+resident items: a failure, an abandon, then paid); 黄志强 the assessed 2026-01..06, and asks for 2026-07 (refused)."""
 
 from __future__ import annotations
 
@@ -121,7 +121,8 @@ def test_payer_logs_in(kept_phones, outbox, request, name):
 
 @pytest.mark.journey_phase("step_up")
 def test_resident_pays_grade_and_medical(kept_phones, outbox, request, tmp_path):
-    """李秀兰 (城乡居民, 桂林), in 大字版: resident pension grade 500 + resident medical, 2027."""
+    """李秀兰 (城乡居民, 桂林), in 大字版: resident pension grade 500 + resident medical, 2027.
+    The cashier first says 支付失败, then she leaves it with 取消; the third try pays, once."""
     person = _demo("李秀兰")
     phone = _payer(kept_phones, outbox, request, "李秀兰")
     page = phone.page
@@ -140,12 +141,28 @@ def test_resident_pays_grade_and_medical(kept_phones, outbox, request, tmp_path)
     expect(page.get_by_label("缴费档次", exact=True)).to_have_value("500.00")
     phone.shot("declare-quote")
 
-    confirm_declaration(phone, outbox, person[4])
+    order_path = confirm_declaration(phone, outbox, person[4])
     expect(kv(page, "合计")).to_have_text("920.00元")
     expect_elderly(phone, True)
     phone.shot("order")
-    pay(phone, "确认支付")
-    _expect_receipt_head(phone)
+
+    pay(phone, "支付失败")  # failure: back on the bill, told so, 重新支付 offered
+    assert phone.path() == order_path, page.url
+    expect(page.get_by_role("alert").filter(has_text="支付失败")).to_contain_text("您可以重新支付")
+    expect(kv(page, "状态")).to_have_text("待缴费")
+    expect(page.get_by_role("button", name="重新支付（微信支付）")).to_be_enabled()
+    expect_elderly(phone, True)
+    phone.shot("order-failed")
+
+    pay(phone, "取消", shot_prefix="retry")  # abandon: nothing paid, the bill waits
+    assert phone.path() == order_path, page.url
+    expect(page.get_by_role("alert").filter(has_text="您尚未完成支付")).to_be_visible()
+    expect(kv(page, "状态")).to_have_text("待缴费")
+    phone.shot("order-abandoned")
+
+    pay(phone, "确认支付", shot_prefix="third")
+    order_id = _expect_receipt_head(phone)
+    assert order_path == f"/fees/orders/{order_id}"
     expect_elderly(phone, True)
     phone.shot("receipt")
     expect(kv(page, "缴费人")).to_have_text("李秀兰")
@@ -160,6 +177,10 @@ def test_resident_pays_grade_and_medical(kept_phones, outbox, request, tmp_path)
     _, text = _download_pdf(phone, tmp_path)
     for needle in ("缴费人", "李秀兰", RES_PENSION, RES_MEDICAL, "920.00"):
         assert needle in text, f"{needle!r} not in the PDF text:\n{text}"
+    page.get_by_role("link", name="缴费记录").click()  # three tries, one paid bill
+    expect(_payments_row(page, order_id)).to_have_count(1)
+    expect(_payments_row(page, order_id)).to_contain_text("已缴费")
+    expect(page.locator("a.weui-cell").filter(has_text="920.00元")).to_have_count(1)
     assert not phone.findings, "\n".join(phone.findings)
 
 
