@@ -14,17 +14,17 @@ Phases, all users together (``threading.Barrier``):
 * a short warm-up window of flow (not reported: first requests compile templates, load
   keys, open connections), which also measures each user's pace;
 * then ``rounds`` × (baseline window, signed-in window, flow window), interleaved
-  round-robin. A window
-  lasts ``phase_seconds``; a user starts no new unit of work after its end, finishes the
-  unit in hand (that tail is not counted) and waits for the others. Before a flow window
-  each user logs in fresh payers if, at its last pace, it might run out of months (twelve
-  per payer) — so no login happens inside a window.
+  round-robin. A window lasts ``phase_seconds``; a user starts no new unit of work after
+  its end, finishes the unit in hand (that tail is not counted) and waits for the others.
+  Before a flow window each user logs in fresh payers if, at its last pace, it might run
+  out of months (twelve per payer) — so no login happens inside a window.
 
 Baseline unit: ``GET /bench/one-query`` (anonymous). Signed-in unit: ``GET /bench/signed-in``
-as the user's latest payer (session, account, the site's frame; no business query). Flow unit (one payer, one month, both insurance
-types): declare form → quote → confirm → order page → start payment (the service opens the
-order at the WeChat Pay simulator) → the simulator's cashier "pay" (the channel: timed
-apart, not a service request) → return URL (query-on-return) → receipt page. The payment
+as the payer the user's flow is at (session, account, the site's frame; no business query).
+Flow unit (one payer, one month, both insurance types): declare form → quote → confirm →
+order page → start payment (the service opens the order at the WeChat Pay simulator) → the
+simulator's cashier "pay" (the channel: timed apart, not a service request) → return URL
+(query-on-return) → receipt page. The payment
 notification goes from the simulator to the service by itself; the orchestrator times it
 from the service's access log.
 
@@ -358,7 +358,8 @@ class User(threading.Thread):
         self._expect(phase, "one_query", r, 200, end=end)
 
     def signed_in_unit(self, phase: int, end: float) -> None:
-        payer = next((p for p in reversed(self.payers) if p.months), None) or self.payers[-1]  # the session used last
+        # the payer the flow is at (its session the most recently used: never past the idle timeout)
+        payer = next((p for p in self.payers if p.months), None) or self.payers[-1]
         self._expect(phase, "signed_in", payer.http.request("GET", "/bench/signed-in"), 200, end=end, contains="已登录".encode())
 
     def flow_unit(self, phase: int, end: float) -> bool:
