@@ -9,8 +9,8 @@ Definitions (docs/performance.md):
   not a service request, and is not counted.
 * **p50 / p99**: nearest-rank percentiles of the latency the simulated browser saw (send to
   last byte, queueing in the server's listen backlog included) of the requests counted.
-  The notification's latency is the service's own time from its access log (``%(D)s``):
-  its client is the simulator.
+  The notifications are among them with the service's own time from its access log
+  (``%(D)s``): their client is the simulator.
 * **cost ratio** = baseline req/s ÷ flow req/s over all rounds, same users, interleaved:
   with the server saturated by a closed loop, 1/throughput is the mean cost of a request.
 * **CPU ratio** = (service + PostgreSQL backend CPU seconds per flow request) ÷ (the same per
@@ -142,9 +142,11 @@ def summarise(result: dict, access_log: bytes, *, meta: dict) -> dict:
             requests = len(latency)
             notify = 0
         else:
-            latency = [ms for k in FLOW_KINDS for ms in latency_by_kind.get(k, [])]
-            notify = sum(1 for k, _s, _ms in in_window if k == "notify")
-            requests = len(latency) + notify
+            # the notifications answered inside the window count, with the service's own time (their client is the simulator)
+            notify_ms = [ms for k, _s, ms in in_window if k == "notify"]
+            notify = len(notify_ms)
+            latency = [ms for k in FLOW_KINDS for ms in latency_by_kind.get(k, [])] + notify_ms
+            requests = len(latency)
             for k in (*FLOW_KINDS, "channel_cashier"):
                 by_kind[k].extend(latency_by_kind.get(k, []))
         cpu = _cpu(start, end, requests, ncpu)
