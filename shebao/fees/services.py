@@ -128,7 +128,7 @@ def payment_start(*, account: Account, order: PaymentOrder, openid: str | None, 
         raise FeeError("缴费单不存在")
     live = list(order.attempts.filter(state__in=[AttemptState.CREATED, AttemptState.FAILED]))
     if live:  # only a live attempt can have been paid meanwhile: ask the channel, then close what is left
-        order = payment_refresh(order=order, now=now)
+        order = payment_refresh(order=order, now=now, attempts=live)
         live = list(order.attempts.filter(state__in=[AttemptState.CREATED, AttemptState.FAILED]))
     if order.state != OrderState.OPEN:
         raise FeeError("该缴费单已缴费" if order.state == OrderState.PAID else "该缴费单已取消")
@@ -161,13 +161,15 @@ def _out_trade_no(now: dt.datetime) -> str:
     return f"SB{now:%Y%m%d%H%M%S}{crypto.random_token(9).replace('-', 'x').replace('_', 'y')[:12]}"
 
 
-def payment_refresh(*, order: PaymentOrder, now: dt.datetime) -> PaymentOrder:
-    """Query-on-return: ask the channel about the bill's live attempts and apply
-    what it says (a success is credited exactly once)."""
+def payment_refresh(*, order: PaymentOrder, now: dt.datetime, attempts: list[PaymentAttempt] | None = None) -> PaymentOrder:
+    """Query-on-return: ask the channel about the bill's live attempts (``attempts`` when
+    the caller has just read them) and apply what it says (a success is credited exactly once)."""
     if order.state != OrderState.OPEN:
         return order
     channel = get_payment_channel()
-    for attempt in order.attempts.filter(state__in=[AttemptState.CREATED, AttemptState.FAILED]):
+    if attempts is None:
+        attempts = list(order.attempts.filter(state__in=[AttemptState.CREATED, AttemptState.FAILED]))
+    for attempt in attempts:
         try:
             txn = channel.query(attempt.out_trade_no)
         except PaymentError as exc:

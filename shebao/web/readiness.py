@@ -4,7 +4,12 @@ fully configured. No call to third parties: a probe must be cheap."""
 
 from __future__ import annotations
 
+import functools
+import logging
+
 from django.conf import settings
+
+logger = logging.getLogger("shebao.common")
 
 
 def _crypto() -> str:
@@ -18,11 +23,14 @@ def _crypto() -> str:
     if not ok:
         return "error: round trip"
     if settings.SHEBAO_CRYPTO_SUITE == "sm" and crypto.sm2_backend() != "openssl":
-        # still correct, but ~40x slower per signature (docs/performance.md): say so in the logs, stay ready
-        import logging
-
-        logging.getLogger("shebao.common").warning("SM2 falls back to gmalg: libcrypto 3 with SM2 not found")
+        _warn_sm2_fallback()  # still correct, but ~40x slower per signature (docs/performance.md): stay ready
     return "ok"
+
+
+@functools.cache
+def _warn_sm2_fallback() -> None:
+    """Once per process, not on every probe."""
+    logger.warning("SM2 falls back to gmalg: libcrypto 3 with SM2 not found")
 
 
 def _configured(name: str, config: dict, keys: tuple[str, ...]) -> str:

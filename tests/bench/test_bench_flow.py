@@ -20,22 +20,26 @@ def _server_url() -> str:
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/shebao_bench"
 
 
-@pytest.mark.postgres_only
-@pytest.mark.django_db
-def test_bench_flow_runs_the_whole_flow_and_reports(tmp_path):
+def _bench(tmp_path, *options: str) -> tuple[str, dict]:
+    """``bench_flow`` with tiny numbers on the suite's PostgreSQL server: (printed report, JSON figures)."""
     if connection.vendor != "postgresql":
         pytest.skip(f"bench_flow measures the service on PostgreSQL; the database here is {connection.vendor}")
     out, err = io.StringIO(), io.StringIO()
     json_path = tmp_path / "bench.json"
-    call_command("bench_flow", "--users", "2", "--duration", "4", "--rounds", "1", "--database-url", _server_url(),
+    call_command("bench_flow", "--users", "2", "--duration", "4", "--rounds", "1", *options, "--database-url", _server_url(),
                  "--json", str(json_path), stdout=out, stderr=err)
-    report = out.getvalue()
+    return out.getvalue(), json.loads(json_path.read_text())
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db
+def test_bench_flow_runs_the_whole_flow_and_reports(tmp_path):
+    report, figures = _bench(tmp_path)
     for text in ("req/s", "p50 ms", "p99 ms", "baseline", "signed_in", "flow", "cost ratio", "signed-in floor", "TARGET flow cost",
                  "TARGET flow p99"):
         assert text in report, text
     assert "errors: flow 0, baseline 0, set-up 0" in report, report
 
-    figures = json.loads(json_path.read_text())
     assert figures["errors"] == {"flow": 0, "baseline": 0, "setup": 0}
     assert not figures["users_failed"]
     assert figures["receipts"] >= 1 and figures["payments"] == figures["receipts"]
@@ -60,19 +64,12 @@ def _databases() -> set[str]:
 @pytest.mark.postgres_only
 @pytest.mark.django_db
 def test_bench_flow_with_think_time_judges_cost_by_cpu_and_cleans_redis(tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip(f"bench_flow measures the service on PostgreSQL; the database here is {connection.vendor}")
     import redis
 
-    out, err = io.StringIO(), io.StringIO()
-    json_path = tmp_path / "bench.json"
-    call_command("bench_flow", "--users", "2", "--duration", "4", "--rounds", "1", "--think-ms", "30", "--no-signed-in",
-                 "--database-url", _server_url(), "--json", str(json_path), stdout=out, stderr=err)
-    report = out.getvalue()
+    report, figures = _bench(tmp_path, "--think-ms", "30", "--no-signed-in")
     assert "users pause 30 ms on average" in report, report
     assert "TARGET flow cost ≤ 3× baseline" in report and "(CPU ratio " in report, report
     assert "sessions redis+db (cached_db)" in report
-    figures = json.loads(json_path.read_text())
     assert figures["meta"]["think_ms"] == 30
     assert [w["kind"] for w in figures["windows"]] == ["baseline", "flow"] and figures["signed_in"] is None
     assert figures["errors"] == {"flow": 0, "baseline": 0, "setup": 0}

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from shebao.adapters.http import POOL_LIMITS
 from shebao.adapters.payment.sim_store import SimStore
 from shebao.adapters.payment.sim_wire import SimKeys, encrypted_resource, rfc3339, signed_headers
 
@@ -51,8 +52,6 @@ class Notifier:
     def _client(self) -> httpx.Client:
         with self._http_lock:
             if self._http is None:
-                from shebao.adapters.http import POOL_LIMITS
-
                 self._http = httpx.Client(timeout=self.timeout, follow_redirects=False, limits=POOL_LIMITS)
             return self._http
 
