@@ -6,9 +6,13 @@ read from ``settings.WECHAT``, lazily). Paths are relative to its mount point:
 * ``GET  /open/connect/oauth2/authorize``        — the authorisation page (test personas)
 * ``POST /open/connect/oauth2/authorize/choose`` — the persona choice → 302 to ``redirect_uri``
 * ``GET  /api/sns/oauth2/access_token``          — code → openid, errcode JSON on HTTP 200
+* ``GET  /api/sns/oauth2/refresh_token``         — refresh_token → a new access_token (same openid, scope, refresh_token)
+* ``GET  /api/sns/auth``                         — is this (access_token, openid) pair valid?
+* ``GET  /api/sns/userinfo``                     — the persona's profile, for ``snsapi_userinfo`` tokens only
 * ``POST /_control``                             — fault switch for tests: ``{"mode": "ok"|"system_error"|"gateway_error"}``
 
-Codes are single-use and live 5 minutes; state is kept in SQLite (transactions
+Codes are single-use and live 5 minutes, access tokens 7200 s, refresh tokens
+30 days (from the code exchange; refreshing does not extend them); state is kept in SQLite (transactions
 with ``BEGIN IMMEDIATE``), so several threads and processes may share one file.
 """
 
@@ -31,6 +35,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 CODE_TTL_SECONDS = 300
+ACCESS_TOKEN_TTL_SECONDS = 7200
+REFRESH_TOKEN_TTL_SECONDS = 30 * 86400
 SCOPES = ("snsapi_base", "snsapi_userinfo")
 MODES = ("ok", "system_error", "gateway_error")
 DENY = "deny"
@@ -83,6 +89,8 @@ class _Store:
         with self._tx() as db:
             db.execute("CREATE TABLE IF NOT EXISTS codes (code TEXT PRIMARY KEY, appid TEXT NOT NULL, persona TEXT NOT NULL,"
                        " scope TEXT NOT NULL, issued_at REAL NOT NULL, used_at REAL)")
+            db.execute("CREATE TABLE IF NOT EXISTS tokens (token TEXT PRIMARY KEY, kind TEXT NOT NULL, appid TEXT NOT NULL,"
+                       " persona TEXT NOT NULL, scope TEXT NOT NULL, issued_at REAL NOT NULL, refresh_token TEXT)")
             db.execute("CREATE TABLE IF NOT EXISTS control (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
     @contextmanager
@@ -118,6 +126,38 @@ class _Store:
             db.execute("UPDATE codes SET used_at = ? WHERE code = ?", (now, code))
             return 0, row[1], row[2]
 
+    def issue_tokens(self, *, appid: str, persona: str, scope: str, now: float) -> tuple[str, str]:
+        """A new (access_token, refresh_token) pair after a code exchange."""
+        access, refresh = secrets.token_urlsafe(64), secrets.token_urlsafe(64)
+        with self._tx() as db:
+            db.execute("DELETE FROM tokens WHERE issued_at < ?", (now - 2 * REFRESH_TOKEN_TTL_SECONDS,))
+            db.executemany("INSERT INTO tokens (token, kind, appid, persona, scope, issued_at, refresh_token)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [(access, "access", appid, persona, scope, now, refresh),
+                            (refresh, "refresh", appid, persona, scope, now, None)])
+        return access, refresh
+
+    def refresh(self, *, refresh_token: str, appid: str, now: float) -> tuple[int, str, str, str]:
+        """Return (errcode, access_token, persona, scope): a new access token under a live refresh token."""
+        with self._tx() as db:
+            row = db.execute("SELECT appid, persona, scope, issued_at FROM tokens WHERE token = ? AND kind = 'refresh'",
+                             (refresh_token,)).fetchone()
+            if row is None or row[0] != appid:
+                return 40030, "", "", ""
+            if now - row[3] > REFRESH_TOKEN_TTL_SECONDS:
+                return 42002, "", "", ""
+            access = secrets.token_urlsafe(64)
+            db.execute("INSERT INTO tokens (token, kind, appid, persona, scope, issued_at, refresh_token)"
+                       " VALUES (?, 'access', ?, ?, ?, ?, ?)", (access, appid, row[1], row[2], now, refresh_token))
+            return 0, access, row[1], row[2]
+
+    def access_token(self, token: str) -> tuple[str, str, str, float] | None:
+        """(appid, persona, scope, issued_at) of an access token, or None when unknown."""
+        with self._tx() as db:
+            row = db.execute("SELECT appid, persona, scope, issued_at FROM tokens WHERE token = ? AND kind = 'access'",
+                             (token,)).fetchone()
+        return (row[0], row[1], row[2], row[3]) if row else None
+
     def get_mode(self) -> str:
         with self._tx() as db:
             row = db.execute("SELECT value FROM control WHERE key = 'mode'").fetchone()
@@ -128,8 +168,12 @@ class _Store:
             db.execute("INSERT OR REPLACE INTO control (key, value) VALUES ('mode', ?)", (mode,))
 
 
-_ERRMSG = {-1: "system error", 40002: "invalid grant_type", 40013: "invalid appid", 40029: "invalid code",
-           40125: "invalid appsecret", 40163: "code been used", 41008: "missing code"}
+_ERRMSG = {-1: "system error", 40001: "invalid credential, access_token is invalid or not latest",
+           40002: "invalid grant_type", 40003: "invalid openid", 40013: "invalid appid", 40029: "invalid code",
+           40030: "invalid refresh_token", 40125: "invalid appsecret", 40163: "code been used",
+           41001: "access_token missing", 41003: "refresh_token missing", 41008: "missing code",
+           41009: "missing openid", 42001: "access_token expired", 42002: "refresh_token expired",
+           48001: "api unauthorized"}
 
 Response = tuple[str, list[tuple[str, str]], bytes]
 
@@ -155,6 +199,9 @@ class WechatSimulator:
             ("GET", "/open/connect/oauth2/authorize"): self._authorize_page,
             ("POST", "/open/connect/oauth2/authorize/choose"): self._choose,
             ("GET", "/api/sns/oauth2/access_token"): self._access_token,
+            ("GET", "/api/sns/oauth2/refresh_token"): self._refresh_token,
+            ("GET", "/api/sns/auth"): self._auth,
+            ("GET", "/api/sns/userinfo"): self._userinfo,
             ("POST", "/_control"): self._control,
         }
         handler = routes.get((method, path))
@@ -227,13 +274,19 @@ class WechatSimulator:
 
     # --- api.weixin.qq.com --------------------------------------------------------------
 
-    def _access_token(self, environ: dict) -> Response:
-        """GET /sns/oauth2/access_token: checks in WeChat's order; errors are errcode JSON on HTTP 200."""
+    def _fault(self) -> Response | None:
+        """The answer the fault switch (``/_control``) imposes on every API call, if any."""
         mode = self._store.get_mode()
         if mode == "gateway_error":
             return "502 Bad Gateway", [("Content-Type", "text/html")], b"<html><body>502 Bad Gateway</body></html>"
         if mode == "system_error":
             return _api_error(-1)
+        return None
+
+    def _access_token(self, environ: dict) -> Response:
+        """GET /sns/oauth2/access_token: checks in WeChat's order; errors are errcode JSON on HTTP 200."""
+        if fault := self._fault():
+            return fault
         params = _single(parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True))
         appid, secret = self._credentials()
         if params.get("appid") != appid:
@@ -244,21 +297,91 @@ class WechatSimulator:
             return _api_error(40002)
         if not params.get("code"):
             return _api_error(41008)
-        errcode, persona, scope = self._store.consume_code(code=params["code"], appid=appid, now=self._now())
+        now = self._now()
+        errcode, persona, scope = self._store.consume_code(code=params["code"], appid=appid, now=now)
         if errcode:
             return _api_error(errcode)
+        access, refresh = self._store.issue_tokens(appid=appid, persona=persona, scope=scope, now=now)
         token = {
-            "access_token": secrets.token_urlsafe(64),
-            "expires_in": 7200,
-            "refresh_token": secrets.token_urlsafe(64),
+            "access_token": access,
+            "expires_in": ACCESS_TOKEN_TTL_SECONDS,
+            "refresh_token": refresh,
             "openid": persona_openid(appid, persona),
             "scope": scope,
         }
         if PERSONAS[persona].bound_to_open_platform:
-            token["unionid"] = _derived_id(f"unionid:{persona}")  # one per person across appids
+            token["unionid"] = _unionid(persona)
         if PERSONAS[persona].snapshot:
             token["is_snapshotuser"] = 1
         return _json(token)
+
+    def _refresh_token(self, environ: dict) -> Response:
+        """GET /sns/oauth2/refresh_token (no secret, like WeChat): a new access token, same openid,
+        scope and refresh_token; 40030 for an unknown refresh token or one of another appid."""
+        if fault := self._fault():
+            return fault
+        params = _single(parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        appid = self._credentials()[0]
+        if params.get("appid") != appid:
+            return _api_error(40013)
+        if params.get("grant_type") != "refresh_token":
+            return _api_error(40002)
+        if not params.get("refresh_token"):
+            return _api_error(41003)
+        errcode, access, persona, scope = self._store.refresh(refresh_token=params["refresh_token"], appid=appid,
+                                                             now=self._now())
+        if errcode:
+            return _api_error(errcode)
+        return _json({"access_token": access, "expires_in": ACCESS_TOKEN_TTL_SECONDS,
+                      "refresh_token": params["refresh_token"], "openid": persona_openid(appid, persona), "scope": scope})
+
+    def _check_access_token(self, params: dict[str, str]) -> tuple[int, str, str]:
+        """(errcode, persona, scope) for the access_token and openid of an sns/auth or sns/userinfo call."""
+        if not params.get("access_token"):
+            return 41001, "", ""
+        if not params.get("openid"):
+            return 41009, "", ""
+        row = self._store.access_token(params["access_token"])
+        if row is None:
+            return 40001, "", ""
+        appid, persona, scope, issued_at = row
+        if self._now() - issued_at > ACCESS_TOKEN_TTL_SECONDS:
+            return 42001, "", ""
+        if params["openid"] != persona_openid(appid, persona):
+            return 40003, "", ""
+        return 0, persona, scope
+
+    def _auth(self, environ: dict) -> Response:
+        """GET /sns/auth: {"errcode":0,"errmsg":"ok"} while the pair is valid."""
+        if fault := self._fault():
+            return fault
+        errcode, _, _ = self._check_access_token(_single(parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)))
+        return _api_error(errcode) if errcode else _json({"errcode": 0, "errmsg": "ok"})
+
+    def _userinfo(self, environ: dict) -> Response:
+        """GET /sns/userinfo: the profile (§1.4), only for tokens of scope snsapi_userinfo (else 48001).
+        Like today's WeChat: sex 0 and empty region fields; ``lang`` is accepted and ignored."""
+        if fault := self._fault():
+            return fault
+        params = _single(parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        errcode, persona, scope = self._check_access_token(params)
+        if errcode:
+            return _api_error(errcode)
+        if scope != "snsapi_userinfo":
+            return _api_error(48001)
+        info = {
+            "openid": params["openid"],
+            "nickname": PERSONAS[persona].label,
+            "sex": 0,
+            "province": "",
+            "city": "",
+            "country": "",
+            "headimgurl": f"https://thirdwx.qlogo.cn/mmopen/vi_32/{_derived_id(f'avatar:{persona}')[1:]}/132",
+            "privilege": [],
+        }
+        if PERSONAS[persona].bound_to_open_platform:
+            info["unionid"] = _unionid(persona)
+        return _json(info)
 
     def _control(self, environ: dict) -> Response:
         try:
@@ -276,6 +399,10 @@ def make_wechat_simulator(
 ) -> WechatSimulator:
     """Build the simulator; ``now`` (epoch seconds) lets tests move the clock past a code's 5-minute life."""
     return WechatSimulator(Path(state_path), appid=appid, secret=secret, now=now)
+
+
+def _unionid(persona: str) -> str:
+    return _derived_id(f"unionid:{persona}")  # one per person across appids
 
 
 def _single(query: dict[str, list[str]]) -> dict[str, str]:
