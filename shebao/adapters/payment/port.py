@@ -72,6 +72,7 @@ class ChannelTransaction:
     payer_openid: str | None
     raw_state_desc: str = ""
     attach: str = ""
+    currency: str | None = None  # ``amount.currency``; only CNY is ever credited
 
     def __repr__(self) -> str:
         return (

@@ -97,4 +97,5 @@ def transaction_from(data: Mapping[str, Any], *, mchid: str, appid: str) -> Chan
         payer_openid=payer.get("openid") or None,
         raw_state_desc=str(data.get("trade_state_desc") or ""),
         attach=str(data.get("attach") or ""),
+        currency=amount.get("currency") if isinstance(amount, dict) and isinstance(amount.get("currency"), str) else None,
     )
