@@ -76,6 +76,8 @@ def transaction_from(data: Mapping[str, Any], *, mchid: str, appid: str) -> Chan
     out_trade_no, state = data.get("out_trade_no"), data.get("trade_state")
     if not isinstance(out_trade_no, str) or state not in TRADE_STATES:
         raise ValueError("out_trade_no or trade_state")
+    if state == "SUCCESS" and (data.get("mchid"), data.get("appid")) != (mchid, appid):
+        raise ValueError("a payment must name our merchant and app")  # never credit one that does not
     amount = data.get("amount") or {}
     total = amount.get("total") if isinstance(amount, dict) else None
     if total is not None and type(total) is not int:
