@@ -2,7 +2,12 @@
 
 WeChat Pay v3 notification contract (interfaces.md §4.6): success = HTTP 204
 with no body; failure = 4XX/5XX with {"code":"FAIL","message":"失败"} so the
-channel retries. A duplicate answers success again and changes nothing."""
+channel retries. A duplicate answers success again and changes nothing.
+
+A signed notification that contradicts the bill (currency, amount, out_trade_no;
+appid/mchid are refused by the adapter) or cannot be read (over 64 KiB, nested
+too deep) is recorded and answered 400 FAIL, a bad signature 401 FAIL: WeChat Pay
+retries, each retry is recorded and alerted again, nothing is ever credited."""
 
 from __future__ import annotations
 

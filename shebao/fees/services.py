@@ -190,6 +190,19 @@ def _apply_channel_state(*, attempt: PaymentAttempt, txn: ChannelTransaction, no
     return NotificationOutcome.NOT_SUCCESS
 
 
+def bill_mismatch(*, attempt: PaymentAttempt, txn: ChannelTransaction) -> str:
+    """The fields the bill fixes that the channel's transaction contradicts, comma-separated
+    ("" when all agree). The channel adapter has already refused another appid/mchid."""
+    wrong = []
+    if txn.currency != "CNY":
+        wrong.append("currency")
+    if txn.amount_fen != to_fen(attempt.amount):
+        wrong.append("amount")
+    if txn.out_trade_no != attempt.out_trade_no:
+        wrong.append("out_trade_no")
+    return ",".join(wrong)
+
+
 def payment_credit(*, attempt: PaymentAttempt, txn: ChannelTransaction, now: dt.datetime, source: str) -> str:
     """Credit a successful channel transaction exactly once (REQUIREMENTS §2.2,
     security.md §6.2 invariants 1–3, 6). Locks the bill, then the attempt, in
@@ -201,6 +214,11 @@ def payment_credit(*, attempt: PaymentAttempt, txn: ChannelTransaction, now: dt.
         if txn.amount_fen != to_fen(attempt.amount):
             logger.error("payment amount mismatch", extra={"out_trade_no": attempt.out_trade_no, "source": source})
             return NotificationOutcome.WRONG_AMOUNT
+        mismatched = bill_mismatch(attempt=attempt, txn=txn)
+        if mismatched:  # field names only: no payer data in the log
+            logger.error("payment does not match the bill", extra={"out_trade_no": attempt.out_trade_no, "source": source,
+                                                                   "fields": mismatched})
+            return NotificationOutcome.MISMATCH
         if attempt.state == AttemptState.PAID:
             return NotificationOutcome.DUPLICATE if attempt.transaction_id == txn.transaction_id else NotificationOutcome.DOUBLE_PAYMENT
         if attempt.state == AttemptState.DUPLICATE:
@@ -238,9 +256,12 @@ def notification_handle(*, channel_name: str, headers, body: bytes, now: dt.date
     try:
         txn = channel.parse_notification(headers, body)
     except NotificationRejected as exc:
-        PaymentNotification.objects.create(channel=channel_name, outcome=NotificationOutcome.REJECTED, detail=str(exc)[:255], received_at=now)
+        # A signed but unreadable body (too large, nested too deep, not a Transaction) is MALFORMED (400),
+        # any other refusal REJECTED (401); both recorded, neither believed.
+        outcome = NotificationOutcome.MALFORMED if exc.reason == "malformed" else NotificationOutcome.REJECTED
+        PaymentNotification.objects.create(channel=channel_name, outcome=outcome, detail=str(exc)[:255], received_at=now)
         logger.error("payment notification rejected", extra={"channel": channel_name, "reason": str(exc)[:120]})
-        return NotificationOutcome.REJECTED
+        return outcome
     attempt = PaymentAttempt.objects.filter(channel=channel_name, out_trade_no=txn.out_trade_no).first()
     if attempt is None:
         outcome = NotificationOutcome.UNKNOWN_ORDER
@@ -249,9 +270,10 @@ def notification_handle(*, channel_name: str, headers, body: bytes, now: dt.date
         outcome = _apply_channel_state(attempt=attempt, txn=txn, now=now, source="notify")
     else:
         outcome = payment_credit(attempt=attempt, txn=txn, now=now, source="notify")
+    detail = bill_mismatch(attempt=attempt, txn=txn) if outcome in (NotificationOutcome.MISMATCH, NotificationOutcome.WRONG_AMOUNT) else ""
     PaymentNotification.objects.create(
         channel=channel_name, out_trade_no=txn.out_trade_no, transaction_id=txn.transaction_id or "", amount_fen=txn.amount_fen,
-        outcome=outcome, received_at=now,
+        outcome=outcome, detail=detail, received_at=now,
     )
     return outcome
 

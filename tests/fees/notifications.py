@@ -22,19 +22,23 @@ def _keys() -> SimKeys:
 
 
 def notification(*, out_trade_no: str, transaction_id: str, amount_fen: int, now: dt.datetime,
-                 corrupt_signature: bool = False) -> tuple[dict[str, str], bytes]:
+                 corrupt_signature: bool = False, overrides: dict | None = None, currency: str = "CNY",
+                 plaintext: bytes | None = None, raw_body: bytes | None = None) -> tuple[dict[str, str], bytes]:
+    """``overrides`` replaces Transaction fields, ``plaintext`` the whole decrypted resource,
+    ``raw_body`` the whole (still validly signed) envelope."""
     keys = _keys()
     txn = {
         "appid": keys.appid, "mchid": keys.mchid, "out_trade_no": out_trade_no, "transaction_id": transaction_id,
         "trade_type": "JSAPI", "trade_state": "SUCCESS", "trade_state_desc": "支付成功", "bank_type": "OTHERS",
         "success_time": rfc3339(now.timestamp()), "payer": {"openid": "oTestOpenid"},
-        "amount": {"total": amount_fen, "payer_total": amount_fen, "currency": "CNY", "payer_currency": "CNY"},
+        "amount": {"total": amount_fen, "payer_total": amount_fen, "currency": currency, "payer_currency": currency},
+        **(overrides or {}),
     }
     envelope = {
         "id": f"EV-{transaction_id}", "create_time": rfc3339(now.timestamp()), "resource_type": "encrypt-resource",
         "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功",
-        "resource": encrypted_resource(keys, json.dumps(txn, ensure_ascii=False).encode()),
+        "resource": encrypted_resource(keys, plaintext if plaintext is not None else json.dumps(txn, ensure_ascii=False).encode()),
     }
-    body = json.dumps(envelope, ensure_ascii=False).encode()
+    body = raw_body if raw_body is not None else json.dumps(envelope, ensure_ascii=False).encode()
     headers = {k.lower(): v for k, v in signed_headers(keys, body, now.timestamp(), corrupt=corrupt_signature)}
     return headers, body

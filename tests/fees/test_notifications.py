@@ -137,3 +137,56 @@ def test_fifty_concurrent_copies_give_exactly_one_tax_receipt(attempt):
     assert PaymentAttempt.objects.filter(state="paid").count() == 1
     assert ArchiveRecord.objects.filter(business_type="payment").count() == 1
     assert PaymentOrder.objects.get().state == "paid"
+
+
+@pytest.mark.parametrize(("field", "kwargs", "outcome", "detail"), [
+    ("currency", {"currency": "USD"}, NotificationOutcome.MISMATCH, "currency"),
+    ("amount", {"amount_fen": 87419}, NotificationOutcome.WRONG_AMOUNT, "amount"),
+    ("appid", {"overrides": {"appid": "wxOTHERAPPID00000"}}, NotificationOutcome.REJECTED, "merchant_mismatch"),
+    ("mchid", {"overrides": {"mchid": "1900000999"}}, NotificationOutcome.REJECTED, "merchant_mismatch"),
+    ("out_trade_no", {"out_trade_no": "SBNOSUCHORDER0000009"}, NotificationOutcome.UNKNOWN_ORDER, ""),
+])
+def test_signed_notification_contradicting_the_bill_credits_nothing_and_is_recorded(attempt, client, caplog, field, kwargs, outcome, detail):
+    """Each field the bill fixes, wrong in an otherwise valid signed SUCCESS notification: the bill stays
+    unpaid, the notification is recorded with why, WeChat Pay gets a FAIL (it retries; an alert is raised)."""
+    args = {"out_trade_no": attempt.out_trade_no, "transaction_id": "4200000060", "amount_fen": 87420, "now": FEE_NOW} | kwargs
+    headers, body = notification(**args)
+    meta = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+    with caplog.at_level(logging.ERROR):
+        answer = client.post("/api/pay/wechatpay/notify", data=body, content_type="application/json", **meta)
+        assert _handle(headers, body) == outcome  # the retry: same refusal, still nothing credited
+    assert answer.status_code in (400, 401) and answer.json() == {"code": "FAIL", "message": "失败"}
+    assert TaxReceipt.objects.count() == 0 and PaymentOrder.objects.get().state == "open"
+    assert PaymentAttempt.objects.get().state == AttemptState.CREATED
+    records = list(PaymentNotification.objects.values_list("outcome", "detail"))
+    assert len(records) == 2 and all(o == outcome and detail in d for o, d in records)
+    assert not any("oTestOpenid" in r.getMessage() or "oTestOpenid" in str(r.__dict__) for r in caplog.records)
+
+
+def test_currency_mismatch_is_not_credited_by_a_query_either(attempt):
+    from shebao.adapters.payment.port import ChannelTransaction
+    txn = ChannelTransaction(out_trade_no=attempt.out_trade_no, transaction_id="4200000061", state="SUCCESS", amount_fen=87420,
+                             success_time=FEE_NOW, bank_type="OTHERS", payer_openid=None, currency="USD")
+    assert services.payment_credit(attempt=attempt, txn=txn, now=FEE_NOW, source="query") == NotificationOutcome.MISMATCH
+    assert PaymentOrder.objects.get().state == "open" and TaxReceipt.objects.count() == 0
+
+
+def _nested(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+@pytest.mark.parametrize(("where", "depth", "detail"), [
+    ("envelope", 50_000, "malformed: body too large"),  # 100 KB: refused on size, never parsed
+    ("envelope", 30_000, "malformed: envelope"),        # 60 KB, under the cap: json raises RecursionError
+    ("resource", 50_000, "malformed: body too large"),  # the encrypted 100 KB resource makes the body too large
+    ("resource", 15_000, "malformed: transaction"),     # decrypted plaintext nested too deep: RecursionError
+])
+def test_deeply_nested_signed_notification_is_refused_cleanly_and_recorded(attempt, client, where, depth, detail):
+    kwargs = {"raw_body": _nested(depth)} if where == "envelope" else {"plaintext": _nested(depth)}
+    headers, body = notification(out_trade_no=attempt.out_trade_no, transaction_id="4200000070", amount_fen=87420, now=FEE_NOW, **kwargs)
+    meta = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+    answer = client.post("/api/pay/wechatpay/notify", data=body, content_type="application/json", **meta)
+    assert answer.status_code == 400 and answer.json() == {"code": "FAIL", "message": "失败"}
+    note = PaymentNotification.objects.get()
+    assert note.outcome == NotificationOutcome.MALFORMED and note.detail == detail
+    assert PaymentOrder.objects.get().state == "open" and TaxReceipt.objects.count() == 0

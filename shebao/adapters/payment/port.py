@@ -72,6 +72,7 @@ class ChannelTransaction:
     payer_openid: str | None
     raw_state_desc: str = ""
     attach: str = ""
+    currency: str | None = None  # ``amount.currency``; only CNY is ever credited
 
     def __repr__(self) -> str:
         return (
@@ -118,7 +119,8 @@ class NotificationRejected(Exception):
     """A notification that must not be believed. ``reason`` is one of
     ``missing_header``, ``unknown_serial``, ``stale_timestamp``, ``bad_signature``,
     ``malformed``, ``decrypt_failed``, ``unexpected_event``, ``merchant_mismatch``.
-    Answer the channel with a 4xx; never act on the body."""
+    Answer the channel with a 4xx (``malformed``, e.g. over 64 KiB or nested too deep:
+    400; the others 401); never act on the body."""
 
     def __init__(self, reason: str, detail: str = ""):
         super().__init__(f"{reason}: {detail}" if detail else reason)

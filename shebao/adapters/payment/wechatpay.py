@@ -49,6 +49,8 @@ from shebao.adapters.payment.tradebill import check_hash, parse_trade_bill
 from shebao.adapters.payment.wechatpay_messages import check_out_trade_no, jsapi_order_body, transaction_from
 from shebao.common import clock as clock_module
 
+MAX_NOTIFICATION_BYTES = 64 * 1024  # a real §4.6 notification is ~1-2 KiB; refused unread above this
+
 logger = logging.getLogger("shebao.adapters")
 
 PROVIDER = "wechatpay"
@@ -178,12 +180,14 @@ class WechatPayV3Channel:
         except SignatureInvalid as exc:
             logger.warning("wechatpay notification rejected: %s", exc.reason, extra={"provider": PROVIDER, "reason": exc.reason})
             raise NotificationRejected(exc.reason) from None
+        if len(body) > MAX_NOTIFICATION_BYTES:
+            raise NotificationRejected("malformed", "body too large")
         try:
             envelope = json.loads(body)
             resource = envelope["resource"]
             event_type, algorithm = str(envelope["event_type"]), resource["algorithm"]
             nonce, associated_data, ciphertext = resource["nonce"], resource.get("associated_data", ""), resource["ciphertext"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: nesting too deep for json
             raise NotificationRejected("malformed", "envelope") from None
         if not event_type.startswith("TRANSACTION.") or resource.get("original_type", "transaction") != "transaction":
             raise NotificationRejected("unexpected_event", event_type)
@@ -198,7 +202,7 @@ class WechatPayV3Channel:
             if data.get("mchid") != self.mchid or data.get("appid") != self.appid:
                 raise NotificationRejected("merchant_mismatch")
             return transaction_from(data, mchid=self.mchid, appid=self.appid)
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, TypeError, RecursionError):
             raise NotificationRejected("malformed", "transaction") from None
 
     def statement(self, bill_date: dt.date) -> list[StatementLine]:

@@ -76,6 +76,8 @@ def transaction_from(data: Mapping[str, Any], *, mchid: str, appid: str) -> Chan
     out_trade_no, state = data.get("out_trade_no"), data.get("trade_state")
     if not isinstance(out_trade_no, str) or state not in TRADE_STATES:
         raise ValueError("out_trade_no or trade_state")
+    if state == "SUCCESS" and (data.get("mchid"), data.get("appid")) != (mchid, appid):
+        raise ValueError("a payment must name our merchant and app")  # never credit one that does not
     amount = data.get("amount") or {}
     total = amount.get("total") if isinstance(amount, dict) else None
     if total is not None and type(total) is not int:
@@ -97,4 +99,5 @@ def transaction_from(data: Mapping[str, Any], *, mchid: str, appid: str) -> Chan
         payer_openid=payer.get("openid") or None,
         raw_state_desc=str(data.get("trade_state_desc") or ""),
         attach=str(data.get("attach") or ""),
+        currency=amount.get("currency") if isinstance(amount, dict) and isinstance(amount.get("currency"), str) else None,
     )

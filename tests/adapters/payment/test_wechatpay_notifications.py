@@ -186,3 +186,15 @@ def test_hand_made_notification_with_django_meta_headers(channel, platform_sign,
 
     assert (notified.out_trade_no, notified.state, notified.amount_fen, notified.transaction_id) == (
         NO, "SUCCESS", 38000, "4200001234202611271234567890")
+
+
+@pytest.mark.parametrize("missing_or_wrong", [{"appid": None}, {"mchid": None}, {"appid": "wxOTHER"}, {"mchid": "1900000999"}])
+def test_a_paid_transaction_not_naming_our_merchant_and_app_is_unusable(missing_or_wrong):
+    """A query answer (or notification) of a SUCCESS must carry our appid and mchid to be credited."""
+    from shebao.adapters.payment.wechatpay_messages import transaction_from
+    data = {"appid": "wxA", "mchid": "190", "out_trade_no": "SB0000000001", "trade_state": "SUCCESS",
+            "amount": {"total": 100, "currency": "CNY"}} | missing_or_wrong
+    data = {k: v for k, v in data.items() if v is not None}
+    with pytest.raises(ValueError, match="merchant"):
+        transaction_from(data, mchid="190", appid="wxA")
+    assert transaction_from(data | {"appid": "wxA", "mchid": "190"}, mchid="190", appid="wxA").currency == "CNY"

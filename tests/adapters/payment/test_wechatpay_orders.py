@@ -60,7 +60,7 @@ def test_unpaid_order_queries_notpay(channel, make_bill):
 
     assert channel.query("SB202611270000000001") == ChannelTransaction(
         out_trade_no="SB202611270000000001", transaction_id=None, state="NOTPAY", amount_fen=38000,
-        success_time=None, bank_type=None, payer_openid=None, raw_state_desc="订单未支付",
+        success_time=None, bank_type=None, payer_openid=None, raw_state_desc="订单未支付", currency="CNY",
     )
 
 
