@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "shebao.common.middleware.RequestIdMiddleware",
+    "shebao.common.middleware.AllowedMethodsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "shebao.common.middleware.SecurityHeadersMiddleware",

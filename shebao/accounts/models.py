@@ -14,8 +14,11 @@ from shebao.core.models import IdType, PersonType
 
 class AccountManager(BaseUserManager):
     def create_superuser(self, username, password=None, **extra):
-        from shebao.common import crypto
+        """``created_at`` has no default (the services stamp it from the clock),
+        so ``manage.py createsuperuser`` must stamp it here or the insert fails."""
+        from shebao.common import clock, crypto
 
+        extra.setdefault("created_at", clock.now())
         user = self.model(username=username, public_id=crypto.random_token(12), is_staff=True, is_superuser=True, **extra)
         user.set_password(password)
         user.save(using=self._db)

@@ -8,6 +8,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 
 from shebao.common.logging import request_id_var
@@ -35,6 +36,23 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response["X-Request-Id"] = rid
         return response
+
+
+ALLOWED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+class AllowedMethodsMiddleware:
+    """Answer 405 to TRACE, TRACK and any other unknown method before any view
+    runs, so no view (or a catch-all GET-style handler) echoes the request back
+    (cross-site tracing; ASVS v5.0.0-13.4.4)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in ALLOWED_METHODS:
+            return HttpResponseNotAllowed(ALLOWED_METHODS)
+        return self.get_response(request)
 
 
 class SecurityHeadersMiddleware:
