@@ -11,6 +11,7 @@ admin.site.site_title = "掌上办后台"
 urlpatterns = [
     path("", web_views.home, name="home"),
     path("healthz", web_views.healthz, name="healthz"),
+    path("favicon.ico", web_views.favicon, name="favicon"),
     path("readyz", web_views.readyz, name="readyz"),
     path("elderly", web_views.toggle_elderly, name="toggle_elderly"),
     path("m/<str:key>", web_views.module, name="module"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -13,6 +14,12 @@ ELDERLY_COOKIE = "elderly"
 
 def home(request):
     return render(request, "web/home.html")
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links: send them to the static icon
+    (its URL read at request time, so the hashed name of the manifest storage is used)."""
+    return redirect(static("web/favicon.ico"), permanent=True)
 
 
 def healthz(request):

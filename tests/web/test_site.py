@@ -81,3 +81,15 @@ def test_post_without_csrf_token_refused(client):
 
 def test_unknown_module_is_404(client):
     assert client.get("/m/nothing").status_code == 404
+
+
+def test_favicon_is_served(client):
+    """/favicon.ico was 404: it now leads to a real icon, and every page links it."""
+    from django.contrib.staticfiles import finders
+
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"] == "/static/web/favicon.ico"
+    with open(finders.find("web/favicon.ico"), "rb") as icon:
+        assert icon.read(4) == b"\x00\x00\x01\x00"  # the ICO header
+    assert '<link rel="icon" href="/static/web/favicon.ico">' in client.get("/").content.decode()
