@@ -155,6 +155,13 @@ if REDIS_URL:
         }
     }
 
+# --- rate limits (shebao.common.ratelimit, the `limits` library) ---
+# Redis when the service has it, so every worker counts together; otherwise this process's memory.
+RATELIMIT_STORAGE_URL = os.environ.get("RATELIMIT_STORAGE_URL") or (REDIS_URL if REDIS_URL else "memory://")
+RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "shebao-rl")
+# Reverse proxies in front of the service that append to X-Forwarded-For (shebao.common.client_ip).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
 # --- sessions and cookies (ASVS v5.0.0-7.3.1/7.3.2, 3.3.x) ---
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 8 * 3600  # absolute lifetime

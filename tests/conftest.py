@@ -24,6 +24,15 @@ def _fresh_reference_copies():
     clear_all()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Every test starts with no rate-limit counts (shebao.common.ratelimit, memory storage)."""
+    from shebao.common.ratelimit import reset_all
+
+    reset_all()
+    yield
+
+
 @dataclass
 class Simulators:
     url: str
