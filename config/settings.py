@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "shebao.common.middleware.PasswordChecksBusyMiddleware",
     "shebao.common.middleware.SessionIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -112,13 +113,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.Account"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "shebao.common.hashers.CappedArgon2PasswordHasher",  # Django's argon2, PASSWORD_CHECKS_IN_FLIGHT at a time
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 if ENV == "test":
     # Fast hashing in tests only; production and development use argon2.
     PASSWORD_HASHERS = ["shebao.common.hashers.FastArgon2PasswordHasher", *PASSWORD_HASHERS]
 LOGIN_URL = "accounts:login"
+# argon2 hashes in flight per process (about 100 MiB each); past the cap, after waiting
+# PASSWORD_CHECK_WAIT_SECONDS for a slot, the request gets 429 (shebao.common.hashers).
+PASSWORD_CHECKS_IN_FLIGHT = int(os.environ.get("PASSWORD_CHECKS_IN_FLIGHT", "4"))
+PASSWORD_CHECK_WAIT_SECONDS = float(os.environ.get("PASSWORD_CHECK_WAIT_SECONDS", "0.5"))
+PASSWORD_CHECK_RETRY_AFTER_SECONDS = 2
 
 LANGUAGE_CODE = "zh-hans"
 TIME_ZONE = "Asia/Shanghai"
@@ -247,8 +253,12 @@ OTP_TTL_SECONDS = 300
 OTP_MIN_INTERVAL_SECONDS = 60 if PRODUCTION else int(os.environ.get("OTP_MIN_INTERVAL_SECONDS", "60"))
 OTP_MAX_PER_DAY = 10
 OTP_MAX_ATTEMPTS = 5
+# Password guesses (shebao.accounts.throttle): per account (ID number and mobile together),
+# moving windows; per client address, failures whatever the identifier.
 LOGIN_MAX_FAILURES = 5
 LOGIN_LOCK_SECONDS = 15 * 60
+LOGIN_MAX_FAILURES_PER_DAY = 15
+LOGIN_IP_FAILURE_LIMIT = os.environ.get("LOGIN_IP_FAILURE_LIMIT", "30 per 15 minutes")
 STEP_UP_VALID_SECONDS = 300
 
 LOGGING = {

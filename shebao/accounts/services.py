@@ -11,11 +11,13 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 
-from shebao.accounts.models import Account, LoginThrottle, SmsPurpose, WechatBinding
+from shebao.accounts import throttle
+from shebao.accounts.models import Account, SmsPurpose, WechatBinding
 from shebao.accounts.otp import OtpError, mobile_index, otp_consume
 from shebao.archive.services import archive_append
 from shebao.audit.services import audit_record
 from shebao.common import crypto
+from shebao.common.hashers import password_check_slot
 from shebao.common.idempotency import fingerprint, idempotency_claim, idempotency_complete
 from shebao.common.masking import mask_address, mask_id_number, mask_mobile, mask_name
 from shebao.core.selectors import identity_index
@@ -106,10 +108,6 @@ def _account_create(*, data: Registration, id_index: str, now: dt.datetime) -> A
 
 
 # ---------------------------------------------------------------- login
-def _identifier_index(identifier: str) -> str:
-    return crypto.blind_index(identifier.strip().upper(), purpose="login-identifier")
-
-
 def _find_login_account(identifier: str) -> Account | None:
     ident = identifier.strip().upper()
     if ident.isdigit() and len(ident) == 11:
@@ -124,35 +122,31 @@ def _find_login_account(identifier: str) -> Account | None:
 
 def login_check_password(*, identifier: str, password: str, now: dt.datetime, request=None) -> Account:
     """First login step (REQUIREMENTS §1.3): document number or mobile + password.
-    The same message whether the account exists or not; after
-    LOGIN_MAX_FAILURES failures the identifier is locked for LOGIN_LOCK_SECONDS."""
-    index = _identifier_index(identifier)
-    with transaction.atomic():
-        throttle, _ = LoginThrottle.objects.select_for_update().get_or_create(identifier_index=index, defaults={"updated_at": now})
-        if throttle.locked_until and throttle.locked_until > now:
-            minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
-            raise AccountError(f"登录失败次数过多，请{minutes}分钟后再试")
-        account = _find_login_account(identifier)
+    The same message whether the account exists or not. Failures are counted per
+    account (ID number and mobile together), per typed identifier when it matches no
+    account, and per client address -- see shebao.accounts.throttle for the windows.
+    The password check holds an argon2 slot (shebao.common.hashers); when none is free
+    PasswordChecksBusy propagates (429) before anything is counted."""
+    account = _find_login_account(identifier)
+    subject = throttle.account_subject(account) if account is not None else throttle.identifier_subject(identifier)
+    with password_check_slot():
+        try:
+            throttle.attempt_begin(subject, request)
+        except throttle.Locked as exc:
+            raise AccountError(str(exc)) from None
         if account is None:
             make_password(password)  # same work as a real check: no timing oracle
             ok = False
         else:
             ok = account.check_password(password)
-        if ok:
-            throttle.failures = 0
-            throttle.locked_until = None
-        else:
-            throttle.failures += 1
-            if throttle.failures >= settings.LOGIN_MAX_FAILURES:
-                throttle.locked_until = now + dt.timedelta(seconds=settings.LOGIN_LOCK_SECONDS)
-                throttle.failures = 0
-        throttle.updated_at = now
-        throttle.save()
+    if ok:
+        throttle.attempt_succeeded(subject)
+        locked = None
+    else:
+        locked = throttle.attempt_failed(subject, request)
     audit_record(actor=account if ok else None, action="account.login.password", outcome="success" if ok else "failure", request=request, now=now)
     if not ok:
-        if throttle.locked_until:
-            raise AccountError(f"登录失败次数过多，请{settings.LOGIN_LOCK_SECONDS // 60}分钟后再试")
-        raise AccountError(LOGIN_FAILED_MESSAGE)
+        raise AccountError(str(locked) if locked else LOGIN_FAILED_MESSAGE)
     return account
 
 
