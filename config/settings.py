@@ -213,6 +213,8 @@ SMS = {
     "ACCESS_KEY_SECRET": os.environ.get("SMS_ACCESS_KEY_SECRET", _secrets.get("SMS_ACCESS_KEY_SECRET", "")),
     "SIGN_NAME": os.environ.get("SMS_SIGN_NAME", "广西税务"),
     "TEMPLATE_CODE": os.environ.get("SMS_TEMPLATE_CODE", "SMS_000001"),
+    # notice (not code) template: "您的账号手机号码已于${time}更换为${mobile}..." (shebao.adapters.sms.simulator)
+    "NOTICE_MOBILE_CHANGED_TEMPLATE_CODE": os.environ.get("SMS_NOTICE_MOBILE_CHANGED_TEMPLATE_CODE", "SMS_000002"),
     "TIMEOUT_SECONDS": float(os.environ.get("SMS_TIMEOUT_SECONDS", "5")),
 }
 WECHAT = {

@@ -162,10 +162,23 @@ def login_verify_code(*, account: Account, code: str, now: dt.datetime, request=
 # ---------------------------------------------------------------- information upkeep
 def account_change_mobile(*, account: Account, new_mobile: str, sms_code: str, password: str, now: dt.datetime, request=None) -> None:
     """信息维护 (REQUIREMENTS §1.2): a new mobile, verified by a code sent to it,
-    after re-entering the password (ASVS v5.0.0-7.5.1); archived and audited."""
-    if not account.check_password(password):
+    after re-entering the password (ASVS v5.0.0-7.5.1); archived and audited.
+    The password re-check counts in the login throttle of the account (a session is
+    no password oracle). After the change the account's other sessions end and the
+    old number gets a notice (_after_mobile_change)."""
+    subject = throttle.account_subject(account)
+    with password_check_slot():
+        try:
+            throttle.attempt_begin(subject, request)
+        except throttle.Locked as exc:
+            audit_record(actor=account, action="account.change_mobile", outcome="failure", request=request, now=now)
+            raise AccountError(str(exc)) from None
+        ok = account.check_password(password)
+    if not ok:
+        locked = throttle.attempt_failed(subject, request)
         audit_record(actor=account, action="account.change_mobile", outcome="failure", request=request, now=now)
-        raise AccountError("登录密码不正确")
+        raise AccountError(str(locked) if locked else "登录密码不正确")
+    throttle.attempt_succeeded(subject)
     if new_mobile == account.mobile:
         raise AccountError("新手机号码与原号码相同")
     with transaction.atomic():
@@ -181,6 +194,34 @@ def account_change_mobile(*, account: Account, new_mobile: str, sms_code: str, p
             )
     if not outcome.ok:
         raise AccountError(outcome.message)
+    _after_mobile_change(account=account, old_mobile=old, now=now, request=request)
+
+
+def _after_mobile_change(*, account: Account, old_mobile: str, now: dt.datetime, request=None) -> None:
+    """End the account's other sessions (the current one stays) and send the old number a
+    notice, both audited. A failed notice is logged and audited, never undoes the change."""
+    from shebao.accounts.sessions import end_other_sessions
+    from shebao.adapters.sms import SmsError, get_sms_gateway
+
+    session = getattr(request, "session", None)
+    ended = end_other_sessions(account, keep=session.session_key if session is not None else None)
+    audit_record(
+        actor=account, action="account.sessions.end_others", subject_type="account", subject_ref=account.public_id,
+        changes={"other_sessions": {"old": ended, "new": 0}}, request=request, now=now,
+    )
+    local = now.astimezone(dt.timezone(dt.timedelta(hours=8)))
+    params = {"time": f"{local.month}月{local.day}日{local:%H:%M}", "mobile": mask_mobile(account.mobile)}
+    try:
+        get_sms_gateway().send_notice(mobile=old_mobile, notice="mobile_changed", params=params, request_id=getattr(request, "request_id", ""))
+        sent = True
+    except SmsError as exc:
+        logger.warning("mobile change notice not sent: %s", getattr(exc, "code", ""), extra={"subject_ref": account.public_id})
+        sent = False
+    audit_record(
+        actor=account, action="account.change_mobile.notice", subject_type="account", subject_ref=account.public_id,
+        outcome="success" if sent else "failure", changes={"notice_to": {"old": mask_mobile(old_mobile), "new": ""}},
+        request=request, now=now,
+    )
 
 
 def account_update_address(*, account: Account, address: str, now: dt.datetime, request=None) -> None:
