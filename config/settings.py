@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "shebao.common.middleware.RequestIdMiddleware",
     "shebao.common.middleware.AllowedMethodsMiddleware",
+    "shebao.common.backoffice.BackofficeGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "shebao.common.middleware.SecurityHeadersMiddleware",
@@ -167,6 +168,15 @@ RATELIMIT_STORAGE_URL = os.environ.get("RATELIMIT_STORAGE_URL") or (REDIS_URL if
 RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "shebao-rl")
 # Reverse proxies in front of the service that append to X-Forwarded-For (shebao.common.client_ip).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# --- back office (/admin/, shebao.common.backoffice) ---
+# Served only on these host names and/or this port, from these networks; anywhere else 404.
+# Production: off until BACKOFFICE_HOSTS or BACKOFFICE_PORT is set (the host also in ALLOWED_HOSTS).
+ADMIN_HOSTS = [h.strip() for h in os.environ.get("BACKOFFICE_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver").split(",") if h.strip()]
+ADMIN_PORT = int(os.environ["BACKOFFICE_PORT"]) if os.environ.get("BACKOFFICE_PORT") else None
+ADMIN_ALLOWED_NETWORKS = [n.strip() for n in os.environ.get("BACKOFFICE_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128").split(",") if n.strip()]
+STAFF_LOGIN_FAILURE_LIMIT = "5 per 15 minutes"  # per username
+STAFF_LOGIN_IP_FAILURE_LIMIT = "20 per 15 minutes"  # per client address
 
 # --- sessions and cookies (ASVS v5.0.0-7.3.1/7.3.2, 3.3.x) ---
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
