@@ -209,7 +209,9 @@ def _after_mobile_change(*, account: Account, old_mobile: str, now: dt.datetime,
         actor=account, action="account.sessions.end_others", subject_type="account", subject_ref=account.public_id,
         changes={"other_sessions": {"old": ended, "new": 0}}, request=request, now=now,
     )
-    local = now.astimezone(dt.timezone(dt.timedelta(hours=8)))
+    from django.utils import timezone
+
+    local = timezone.localtime(now)
     params = {"time": f"{local.month}月{local.day}日{local:%H:%M}", "mobile": mask_mobile(account.mobile)}
     try:
         get_sms_gateway().send_notice(mobile=old_mobile, notice="mobile_changed", params=params, request_id=getattr(request, "request_id", ""))
