@@ -205,6 +205,9 @@ def login_verify(request):
             return render(request, "accounts/login_verify.html", ctx, status=400)
         nxt = request.session.pop(PENDING_LOGIN, {}).get("next") or reverse("accounts:me")
         login(request, account, backend="django.contrib.auth.backends.ModelBackend")  # rotates the session key
+        # The login's SMS code is a fresh proof of the phone: it counts as the step-up for
+        # paying within STEP_UP_VALID_SECONDS (the same marker step_up_verify writes).
+        request.session[services.STEP_UP_SESSION_KEY] = int(now.timestamp())
         return redirect(nxt)
     return render(request, "accounts/login_verify.html", ctx, status=400 if request.method == "POST" else 200)
 
