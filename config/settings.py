@@ -263,7 +263,14 @@ OTP_TTL_SECONDS = 300
 # The env override exists for manage.py bench_flow only (a simulated user needs its login
 # and step-up codes within a minute); production always keeps 60 s.
 OTP_MIN_INTERVAL_SECONDS = 60 if PRODUCTION else int(os.environ.get("OTP_MIN_INTERVAL_SECONDS", "60"))
-OTP_MAX_PER_DAY = 10
+OTP_MAX_PER_HOUR = 5  # per number, like the gateway (Aliyun's default flow control 1/min, 5/h, 10/day)
+OTP_MAX_PER_DAY = 10  # per number and calendar day in China
+# Per-client limits on asking for SMS codes (README "短信验证码的发送限制"), in the `limits`
+# notation, several separated by ";": per client IP (behind TRUSTED_PROXY_COUNT proxies),
+# per browser session, and over the whole service. Refused: HTTP 429 with Retry-After.
+SMS_SEND_RATE_PER_IP = os.environ.get("SMS_SEND_RATE_PER_IP", "5/minute;20/hour")
+SMS_SEND_RATE_PER_SESSION = os.environ.get("SMS_SEND_RATE_PER_SESSION", "3/minute;10/hour")
+SMS_SEND_RATE_OVERALL = os.environ.get("SMS_SEND_RATE_OVERALL", "100/second")
 OTP_MAX_ATTEMPTS = 5
 # Password guesses (shebao.accounts.throttle): per account (ID number and mobile together),
 # moving windows; per client address, failures whatever the identifier.

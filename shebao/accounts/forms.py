@@ -43,6 +43,16 @@ class RegisterForm(MobileForm):
     password2 = forms.CharField(label="确认密码", max_length=64, widget=forms.PasswordInput(attrs=dict(INPUT, placeholder="请再次输入密码", autocomplete="new-password")))
     agree = forms.BooleanField(label="我已阅读并同意《个人信息保护告知书》", error_messages={"required": "请阅读并同意个人信息保护告知书"})
     idem = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    # What 获取验证码 needs: the identity and the mobile; the rest comes after the code.
+    CODE_STAGE_OPTIONAL = ("sms_code", "password", "password2", "agree", "idem")
+
+    def __init__(self, *args, for_code: bool = False, **kwargs):
+        """``for_code=True``: validate only the identity and the mobile (before a code is sent)."""
+        super().__init__(*args, **kwargs)
+        self.for_code = for_code
+        if for_code:
+            for name in self.CODE_STAGE_OPTIONAL:
+                self.fields[name].required = False
 
     def clean_name(self):
         return validate_person_name(self.cleaned_data["name"])
@@ -54,6 +64,8 @@ class RegisterForm(MobileForm):
                 data["id_number"] = validate_id_number(data["id_type"], data["id_number"], today=clock.today())
             except ValidationError as exc:
                 self.add_error("id_number", exc)
+        if self.for_code:
+            return data
         password = data.get("password")
         if password:
             if data.get("password2") and password != data["password2"]:

@@ -82,6 +82,19 @@ class SmsChallenge(models.Model):
         return f"验证码 {self.public_id}"
 
 
+class SmsNumberGate(models.Model):
+    """One row per mobile number that was ever sent a code: the lock that makes the
+    per-number send limits race-free (``otp.otp_send`` locks it, checks the limits,
+    and marks a send in flight before it calls the gateway)."""
+
+    mobile_index = BlindIndexField(unique=True)
+    sending_since = models.DateTimeField(null=True, blank=True)  # a send in flight (None: none)
+    sending_token = models.CharField(max_length=32, blank=True)
+
+    def __str__(self) -> str:
+        return f"短信发送锁 {self.pk}"
+
+
 class WechatBinding(models.Model):
     """An openid (per appid) bound to an account, for notices (not for login)."""
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.shortcuts import redirect, render
@@ -14,9 +16,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from shebao.accounts import services
 from shebao.accounts.forms import AddressForm, ChangeMobileForm, CodeForm, LoginForm, MobileForm, RegisterForm
 from shebao.accounts.models import Account, SmsPurpose
-from shebao.accounts.otp import OtpError, otp_send
+from shebao.accounts.otp import OtpError, otp_resend_wait, otp_send, wait_text
 from shebao.accounts.selectors import insured_info_for
-from shebao.common import clock, crypto
+from shebao.common import clock, crypto, ratelimit
+from shebao.common.client_ip import client_ip
 from shebao.common.masking import mask_mobile
 
 PENDING_LOGIN = "login_pending"
@@ -41,14 +44,87 @@ def _safe_next(request, default: str) -> str:
     return default
 
 
-def send_sms_code(request, *, mobile: str, purpose: SmsPurpose) -> bool:
+SMS_CLIENT_KEY = "sms_client"  # a random id of the browser session, for the per-session limit
+
+
+@dataclass(frozen=True)
+class SmsSend:
+    """What became of one press of 获取验证码: sent, or refused (and then nothing was sent).
+
+    ``status`` is the HTTP status of the page that shows it (429 for a limit, with
+    ``retry_after`` seconds for ``Retry-After``; 503 when the gateway failed); ``wait`` is
+    how long the button counts down before another code may be asked for."""
+
+    sent: bool
+    status: int = 200
+    retry_after: int | None = None
+    wait: int = 0
+
+    def __bool__(self) -> bool:
+        return self.sent
+
+    def apply(self, response):
+        """Give ``response`` this outcome's status and ``Retry-After``."""
+        response.status_code = self.status
+        if self.retry_after:
+            response["Retry-After"] = str(self.retry_after)
+        return response
+
+
+def _client_rules(request) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(rule, scope, identifiers) of every per-client limit on asking for codes."""
+    session_id = request.session.setdefault(SMS_CLIENT_KEY, crypto.random_token())
+    scopes = (
+        (settings.SMS_SEND_RATE_OVERALL, "sms-overall", ()),
+        (settings.SMS_SEND_RATE_PER_IP, "sms-ip", (client_ip(request),)),
+        (settings.SMS_SEND_RATE_PER_SESSION, "sms-session", (session_id,)),
+    )
+    return [(rule.strip(), scope, ids) for rules, scope, ids in scopes for rule in (rules or "").split(";") if rule.strip()]
+
+
+def _client_refusal(request) -> tuple[int, str] | None:
+    """(seconds, message) when this client (or everybody together) asked for too many
+    codes, else None and one unit of each limit is spent. Every limit is checked before
+    any is spent, so a refused press does not use up another limit's allowance."""
+    rules = _client_rules(request)
+    refused = []
+    for rule, scope, ids in rules:
+        verdict = ratelimit.check(rule, scope, *ids)
+        if not verdict.allowed:
+            refused.append((verdict.retry_after, scope))
+    if not refused:
+        for rule, scope, ids in rules:
+            verdict = ratelimit.hit(rule, scope, *ids)
+            if not verdict.allowed:  # another request took the last unit meanwhile
+                refused.append((verdict.retry_after, scope))
+    if not refused:
+        return None
+    wait, scope = max(refused)
+    if scope == "sms-overall":
+        return wait, f"短信服务繁忙，请{wait_text(wait)}再试"
+    return wait, f"获取验证码过于频繁，请{wait_text(wait)}再试"
+
+
+def send_sms_code(request, *, mobile: str, purpose: SmsPurpose) -> SmsSend:
+    """Send a code unless a per-client limit (IP, session, overall) or a per-number
+    limit (the gateway's 1/min, 5/h, 10/day) says no; the person is told which one it
+    was either way (one message: sent, or refused with the reason and when)."""
+    refusal = _client_refusal(request)
+    if refusal is not None:
+        wait, message = refusal
+        messages.error(request, message)
+        return SmsSend(False, status=429, retry_after=wait, wait=wait)
+    now = clock.now()
     try:
-        otp_send(mobile=mobile, purpose=purpose, now=clock.now(), request_id=getattr(request, "request_id", ""))
+        otp_send(mobile=mobile, purpose=purpose, now=now, request_id=getattr(request, "request_id", ""))
     except OtpError as exc:
         messages.error(request, str(exc))
-        return False
-    messages.success(request, f"验证码已发送至 {mask_mobile(mobile)}，5分钟内有效")
-    return True
+        if exc.retry_after:
+            return SmsSend(False, status=429, retry_after=exc.retry_after, wait=exc.retry_after)
+        return SmsSend(False, status=503)
+    where = f"您预留的手机 {mask_mobile(mobile)}" if purpose == SmsPurpose.LOGIN else f" {mask_mobile(mobile)}"
+    messages.success(request, f"验证码已发送至{where}，5分钟内有效")
+    return SmsSend(True, wait=otp_resend_wait(mobile=mobile, now=now))
 
 
 @require_http_methods(["GET", "POST"])
@@ -56,14 +132,14 @@ def register(request):
     if request.method == "GET":
         form = RegisterForm(initial={"idem": crypto.random_token(), "person_type": request.GET.get("type", "")})
         return render(request, "accounts/register.html", {"form": form})
-    form = RegisterForm(request.POST)
     if request.POST.get("action") == "send_code":
-        mobile_form = MobileForm(request.POST)
-        if mobile_form.is_valid():
-            send_sms_code(request, mobile=mobile_form.cleaned_data["mobile"], purpose=SmsPurpose.REGISTER)
-        else:
-            messages.error(request, mobile_form.errors["mobile"][0])
-        return render(request, "accounts/register.html", {"form": RegisterForm(initial=request.POST.dict())})
+        # The whole identity is checked before a code goes out (type, name, ID check digit, mobile).
+        form = RegisterForm(request.POST, for_code=True)
+        if not form.is_valid():
+            return render(request, "accounts/register.html", {"form": form}, status=400)
+        sms = send_sms_code(request, mobile=form.cleaned_data["mobile"], purpose=SmsPurpose.REGISTER)
+        return sms.apply(render(request, "accounts/register.html", {"form": form, "sms_wait": sms.wait}))
+    form = RegisterForm(request.POST)
     if not form.is_valid():
         return render(request, "accounts/register.html", {"form": form}, status=400)
     d = form.cleaned_data
@@ -115,16 +191,23 @@ def login_verify(request):
     form = CodeForm(request.POST or None)
     ctx = {"form": form, "mobile": mask_mobile(account.mobile)}
     if request.method == "POST" and request.POST.get("action") == "resend":
-        send_sms_code(request, mobile=account.mobile, purpose=SmsPurpose.LOGIN)
-        return redirect("accounts:login_verify")
+        sms = send_sms_code(request, mobile=account.mobile, purpose=SmsPurpose.LOGIN)
+        if sms:
+            return redirect("accounts:login_verify")
+        return sms.apply(render(request, "accounts/login_verify.html", {**ctx, "form": CodeForm(), "sms_wait": sms.wait}))
+    ctx["sms_wait"] = otp_resend_wait(mobile=account.mobile, now=clock.now())
     if request.method == "POST" and form.is_valid():
+        now = clock.now()
         try:
-            services.login_verify_code(account=account, code=form.cleaned_data["sms_code"], now=clock.now(), request=request)
+            services.login_verify_code(account=account, code=form.cleaned_data["sms_code"], now=now, request=request)
         except services.AccountError as exc:
             form.add_error("sms_code", str(exc))
             return render(request, "accounts/login_verify.html", ctx, status=400)
         nxt = request.session.pop(PENDING_LOGIN, {}).get("next") or reverse("accounts:me")
         login(request, account, backend="django.contrib.auth.backends.ModelBackend")  # rotates the session key
+        # The login's SMS code is a fresh proof of the phone: it counts as the step-up for
+        # paying within STEP_UP_VALID_SECONDS (the same marker step_up_verify writes).
+        request.session[services.STEP_UP_SESSION_KEY] = int(now.timestamp())
         return redirect(nxt)
     return render(request, "accounts/login_verify.html", ctx, status=400 if request.method == "POST" else 200)
 
@@ -155,11 +238,12 @@ def change_mobile(request):
     form = ChangeMobileForm(request.POST or None)
     if request.method == "POST" and request.POST.get("action") == "send_code":
         mobile_form = MobileForm(request.POST)
-        if mobile_form.is_valid():
-            send_sms_code(request, mobile=mobile_form.cleaned_data["mobile"], purpose=SmsPurpose.CHANGE_MOBILE)
-        else:
+        if not mobile_form.is_valid():
             messages.error(request, mobile_form.errors["mobile"][0])
-        return render(request, "accounts/change_mobile.html", {"form": ChangeMobileForm(initial={"mobile": request.POST.get("mobile", "")})})
+            return render(request, "accounts/change_mobile.html", {"form": ChangeMobileForm(initial={"mobile": request.POST.get("mobile", "")})}, status=400)
+        sms = send_sms_code(request, mobile=mobile_form.cleaned_data["mobile"], purpose=SmsPurpose.CHANGE_MOBILE)
+        ctx = {"form": ChangeMobileForm(initial={"mobile": request.POST.get("mobile", "")}), "sms_wait": sms.wait}
+        return sms.apply(render(request, "accounts/change_mobile.html", ctx))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -195,8 +279,9 @@ def step_up(request):
     nxt = _safe_next(request, reverse("accounts:me"))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and request.POST.get("action") == "send_code":
-        send_sms_code(request, mobile=account.mobile, purpose=SmsPurpose.STEP_UP)
-        return render(request, "accounts/step_up.html", {"form": CodeForm(), "next": nxt, "mobile": mask_mobile(account.mobile)})
+        sms = send_sms_code(request, mobile=account.mobile, purpose=SmsPurpose.STEP_UP)
+        ctx = {"form": CodeForm(), "next": nxt, "mobile": mask_mobile(account.mobile), "sms_wait": sms.wait}
+        return sms.apply(render(request, "accounts/step_up.html", ctx))
     if request.method == "POST" and form.is_valid():
         try:
             services.step_up_verify(account=account, code=form.cleaned_data["sms_code"], session=request.session, now=clock.now(), request=request)

@@ -25,16 +25,23 @@ def new_person(**overrides) -> dict[str, str]:
     return person
 
 
-def send_register_code(client, sims, mobile: str) -> str:
-    response = client.post("/accounts/register", {"action": "send_code", "mobile": mobile})
+def register_code_form(person: dict[str, str]) -> dict[str, str]:
+    """What 获取验证码 posts: the identity and the mobile (checked before a code is sent)."""
+    fields = ("person_type", "name", "id_type", "id_number", "mobile")
+    return {"action": "send_code", "idem": "idem-0001", **{k: person[k] for k in fields}}
+
+
+def send_register_code(client, sims, person: dict[str, str]) -> str:
+    response = client.post("/accounts/register", register_code_form(person))
     assert response.status_code == 200, response.content.decode()[:500]
+    mobile = person["mobile"]
     code = sims.last_code(mobile)
     assert code is not None and len(code) == 6
     return code
 
 
 def register(client, sims, person: dict[str, str], *, idem: str = "idem-0001", code: str | None = None):
-    code = code or send_register_code(client, sims, person["mobile"])
+    code = code or send_register_code(client, sims, person)
     data = {
         **person,
         "password2": person["password"],

@@ -28,7 +28,7 @@ def test_register_creates_one_verified_account_archived_and_audited(client, sims
 
 def test_register_twice_with_same_form_creates_one_account(client, sims, reference_data):
     person = new_person()
-    code = send_register_code(client, sims, person["mobile"])
+    code = send_register_code(client, sims, person)
     first = register(client, sims, person, idem="same-key", code=code)
     second = register(client, sims, person, idem="same-key", code=code)
     assert first.status_code == second.status_code == 200
@@ -62,7 +62,7 @@ def test_register_existing_document_refused_without_revealing_owner(client, sims
 )
 def test_register_bad_input_gets_chinese_message_and_changes_nothing(client, sims, reference_data, field, value, message):
     person = new_person()
-    code = send_register_code(client, sims, person["mobile"])
+    code = send_register_code(client, sims, person)
     person[field] = value
     response = register(client, sims, person, code=code)
     assert response.status_code == 400
@@ -73,7 +73,7 @@ def test_register_bad_input_gets_chinese_message_and_changes_nothing(client, sim
 
 def test_register_wrong_code_refused_and_counted(client, sims, reference_data):
     person = new_person()
-    code = send_register_code(client, sims, person["mobile"])
+    code = send_register_code(client, sims, person)
     wrong = "000000" if code != "000000" else "111111"
     response = register(client, sims, person, code=wrong)
     assert response.status_code == 400

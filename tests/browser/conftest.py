@@ -193,6 +193,9 @@ def server(tmp_path_factory) -> Iterator[Server]:
         DJANGO_SETTINGS_MODULE="config.settings",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         PYTHONUNBUFFERED="1",
+        # every phone of the suite comes from 127.0.0.1: a per-client SMS limit fit for one suite
+        SMS_SEND_RATE_PER_IP="60/minute;600/hour",
+        SMS_SEND_RATE_PER_SESSION="30/minute;300/hour",
     )
     env.pop("DJANGO_DEBUG", None)
     base_url = os.environ.get("DATABASE_URL", "")

@@ -45,6 +45,10 @@ RETRYABLE_CODES = frozenset(
     {"isp.SYSTEM_ERROR", "InternalError", "ServiceUnavailable", "Throttling", "Throttling.User", "Throttling.Api"}
 )
 
+# Aliyun's flow-control messages name the window: "触发分钟级流控Permits:1",
+# "触发小时级流控Permits:5", "触发天级流控Permits:10"; isv.DAY_LIMIT_CONTROL is the account's quota.
+_FLOW_WINDOWS = (("分钟级", "minute"), ("小时级", "hour"), ("天级", "day"), ("日级", "day"))
+
 _TRANSPORT_CODES = {"timeout": "Timeout", "unreachable": "Unreachable", "transport": "TransportError"}
 
 
@@ -181,6 +185,13 @@ def _transport_error(error: ProviderUnavailable) -> SmsError:
     return SmsError(str(error), code=_TRANSPORT_CODES[error.kind], retryable=True)
 
 
+def flow_control_window(code: str, message: str) -> str:
+    """Which limit a flow-control refusal names (see ``SmsRateLimited.window``)."""
+    if code == "isv.DAY_LIMIT_CONTROL":
+        return "account_day"
+    return next((window for marker, window in _FLOW_WINDOWS if marker in message), "")
+
+
 def interpret_send_response(response: httpx.Response) -> SmsResult:
     """Dysmsapi answer → port vocabulary: ``Code == "OK"`` → ``SmsResult(BizId)``;
     ``isv.BUSINESS_LIMIT_CONTROL`` / ``isv.DAY_LIMIT_CONTROL`` → ``SmsRateLimited``;
@@ -203,5 +214,5 @@ def interpret_send_response(response: httpx.Response) -> SmsResult:
         return SmsResult(provider_ref=str(biz_id))
     text = f"{code or 'HTTP ' + str(status)}: {message}"
     if code in RATE_LIMIT_CODES:
-        raise SmsRateLimited(text, code=code)
+        raise SmsRateLimited(text, code=code, window=flow_control_window(code, message))
     raise SmsError(text, code=code or f"HTTP{status}", retryable=code in RETRYABLE_CODES or status >= 500)

@@ -20,7 +20,15 @@ class SmsError(Exception):
 
 
 class SmsRateLimited(SmsError):
-    """The gateway refused because of per-number flow control (final for this request)."""
+    """The gateway refused because of flow control (final for this request).
+
+    ``window`` says which limit: ``"minute"``, ``"hour"`` or ``"day"`` for the per-number
+    verification-code flow control (Aliyun defaults 1/min, 5/h, 10/day), ``"account_day"``
+    for the whole account's daily quota, ``""`` when the gateway did not say."""
+
+    def __init__(self, message: str, *, code: str = "", window: str = ""):
+        super().__init__(message, code=code, retryable=False)
+        self.window = window
 
 
 @dataclass(frozen=True)

@@ -50,3 +50,21 @@ def test_errors_are_split_into_rate_limited_retryable_and_final(status, body, ki
         interpret_send_response(_answer(status, body, text="<html>not json</html>"))
 
     assert (type(caught.value), caught.value.code, caught.value.retryable) == (kind, code, retryable)
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "window"),
+    [
+        ("isv.BUSINESS_LIMIT_CONTROL", "触发分钟级流控Permits:1", "minute"),
+        ("isv.BUSINESS_LIMIT_CONTROL", "触发小时级流控Permits:5", "hour"),
+        ("isv.BUSINESS_LIMIT_CONTROL", "触发天级流控Permits:10", "day"),
+        ("isv.BUSINESS_LIMIT_CONTROL", "业务限流", ""),
+        ("isv.DAY_LIMIT_CONTROL", "触发日发送限额", "account_day"),
+    ],
+)
+def test_flow_control_refusal_names_its_window(code, message, window):
+    """The service tells the person which limit and when; the window comes from Aliyun's message."""
+    with pytest.raises(SmsRateLimited) as caught:
+        interpret_send_response(_answer(200, {"Code": code, "Message": message}))
+
+    assert caught.value.window == window

@@ -15,6 +15,20 @@
       setTimeout(function () { btn.disabled = true; btn.setAttribute("aria-busy", "true"); }, 0);
     }
   });
+  // 获取验证码 after a code was sent (or refused for a while): the button counts down to
+  // the moment the server allows another code (data-countdown seconds), then comes back.
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-countdown]"), function (btn) {
+    var left = parseInt(btn.dataset.countdown, 10);
+    if (!(left > 0)) { return; }
+    var label = btn.textContent;
+    btn.disabled = true;
+    (function tick() {
+      if (left <= 0) { btn.disabled = false; btn.textContent = label; return; }
+      btn.textContent = left + "秒后重发";
+      left -= 1;
+      setTimeout(tick, 1000);
+    })();
+  });
 })();
 
 // JSAPI payment inside WeChat: the parameters come signed from the server as
