@@ -8,7 +8,7 @@ import shebao.common.fields
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0001_user_centre'),
+        ('accounts', '0002_remove_login_throttle_rows'),
     ]
 
     operations = [
