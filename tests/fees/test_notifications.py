@@ -52,6 +52,18 @@ def attempt(sims, clock, demo_people):
                                   step_up_at=STEPPED_UP).attempt
 
 
+def test_declaring_is_refused_by_the_service_without_a_recent_step_up(attempt):
+    order = attempt.order
+    profile = get_core().payer_profile(registration_no=order.registration_no)
+    q = quote(profile=profile, insurance_type_codes=["10210-FLEX"], names={}, contribution_year=2026,
+              period_from=FeePeriod(2026, 2), period_to=FeePeriod(2026, 2), base=Decimal("4371.00"), grade=None, today=FEE_NOW.date())
+    for stale in (None, STEPPED_UP - 301):
+        with pytest.raises(services.StepUpRequired):
+            services.declaration_submit(account=order.account, registration_no=order.registration_no, quote=q, idempotency_key="n2",
+                                        now=FEE_NOW, step_up_at=stale)
+    assert PaymentOrder.objects.count() == 1
+
+
 def _handle(headers, body):
     return services.notification_handle(channel_name="wechatpay", headers=headers, body=body, now=FEE_NOW)
 
