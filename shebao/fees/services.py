@@ -195,8 +195,8 @@ def payment_start(*, account: Account, order: PaymentOrder, openid: str | None, 
         launch = channel.create(bill)
     except PaymentError as exc:
         if _outcome_unknown(exc):
-            transition(attempt, AttemptState.UNKNOWN, actor_ref="system", reason=f"下单结果未知 {exc.code}", now=now,
-                       extra={"failure_reason": str(exc)[:128]})
+            # the technical cause goes to the history only: the page shows the state, 处理中
+            transition(attempt, AttemptState.UNKNOWN, actor_ref="system", reason=f"下单结果未知 {exc.code}: {exc}", now=now)
             raise PaymentPending("支付处理中，请稍候刷新本页查看结果") from exc
         transition(attempt, AttemptState.FAILED, actor_ref="system", reason=f"下单失败 {exc.code}", now=now,
                    extra={"failure_reason": str(exc)[:128]})

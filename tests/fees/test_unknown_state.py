@@ -11,6 +11,7 @@ from contextlib import closing
 import pytest
 from django.core.management import call_command
 
+from shebao.common.states import StateTransition
 from shebao.core.models import TaxReceipt
 from shebao.fees.models import AttemptState, PaymentAttempt, PaymentOrder
 from tests.fees.helpers import FEE_NOW, cashier, declare, identify_wechat, logged_in, order_id_from, start_payment
@@ -68,7 +69,8 @@ def test_order_timeout_then_paid_at_the_channel_is_resolved_paid_by_reconcile(cl
     sims.control("wxpay", api="ok")
     assert answer["Location"] == f"/fees/orders/{order_id}"
     attempt = PaymentAttempt.objects.get()
-    assert attempt.state == AttemptState.UNKNOWN and "timeout" in attempt.failure_reason
+    assert attempt.state == AttemptState.UNKNOWN and attempt.failure_reason == ""  # nothing technical on the page
+    assert StateTransition.objects.filter(object_ref=attempt.public_id, to_state="unknown", reason__contains="TIMEOUT").exists()
     prepay_id = _sim_prepay_id(sims, attempt.out_trade_no)
     assert prepay_id is not None  # the slow request did reach the channel
     cashier(f"{sims.url}/sim/wxpay/cashier?prepay_id={prepay_id}&return_url={sims.url}/fees/orders/{order_id}/return", "pay")
