@@ -195,7 +195,9 @@ def order_return(request, public_id: str):
     if order.state == OrderState.PAID:
         return redirect("fees:receipt", public_id=order.public_id)
     attempt = selectors.attempt_latest(order)
-    if attempt and attempt.state == AttemptState.UNKNOWN:
+    if attempt and attempt.state == AttemptState.REFUND_DUE:
+        messages.error(request, "本次支付已扣款，但所缴申报已缴费或已作废，未能入账；款项将原路退回，请留意退款通知。")
+    elif attempt and attempt.state == AttemptState.UNKNOWN:
         messages.info(request, "支付处理中，请稍候刷新本页查看结果，请勿重复支付。")
     elif attempt and attempt.state == "failed":
         reason = (attempt.failure_reason or "").removeprefix("支付失败：").removeprefix("支付失败") or "请稍后重试"

@@ -100,6 +100,7 @@ def test_reconcile_command_lists_a_payment_the_core_refused_as_money_to_refund(c
         get_core().declaration_void(registration_no=order.registration_no, declaration_no=no, reason="经办机构作废", now=FEE_NOW)
     returned = client.get(back.split("?")[0].replace(sims.url, ""))
     assert returned.status_code == 302
+    assert "款项将原路退回" in client.get(returned["Location"]).content.decode()  # told, in Chinese, not "not paid"
     assert PaymentAttempt.objects.get().state == "refund_due" and PaymentOrder.objects.get().state == "cancelled"
     clock.advance(days=1)
     with pytest.raises(CommandError, match="1 处差异"):
