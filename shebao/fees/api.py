@@ -7,7 +7,10 @@ channel retries. A duplicate answers success again and changes nothing.
 A signed notification that contradicts the bill (currency, amount, out_trade_no;
 appid/mchid are refused by the adapter) or cannot be read (over 64 KiB, nested
 too deep) is recorded and answered 400 FAIL, a bad signature 401 FAIL: WeChat Pay
-retries, each retry is recorded and alerted again, nothing is ever credited."""
+retries, each retry is recorded and alerted again, nothing is ever credited.
+
+A copy of an already handled notification (same Wechatpay-Nonce within the timestamp
+window) is refused as a replay: recorded, nothing done, answered 204."""
 
 from __future__ import annotations
 
@@ -20,7 +23,10 @@ from shebao.fees.models import NotificationOutcome
 
 router = Router(tags=["支付通知"])
 
-_ACK = {NotificationOutcome.CREDITED, NotificationOutcome.DUPLICATE, NotificationOutcome.NOT_SUCCESS, NotificationOutcome.DOUBLE_PAYMENT}
+# REFUND_DUE: charged but not credited (kept as money to refund); REPLAYED: a copy of a message
+# already handled (its nonce was seen) — both are accounted for, so WeChat Pay need not retry.
+_ACK = {NotificationOutcome.CREDITED, NotificationOutcome.DUPLICATE, NotificationOutcome.NOT_SUCCESS, NotificationOutcome.DOUBLE_PAYMENT,
+        NotificationOutcome.REFUND_DUE, NotificationOutcome.REPLAYED}
 
 
 @router.post("/pay/{channel}/notify", summary="支付结果通知", response={204: None, 400: dict, 401: dict})

@@ -29,10 +29,17 @@ class PaymentOrder(models.Model):
     receipt_no = models.CharField("电子缴款凭证号", max_length=24, blank=True)
     created_at = models.DateTimeField("创建时间")
     paid_at = models.DateTimeField("缴费时间", null=True, blank=True)
+    # SHA-256 of the sorted declaration numbers: the database allows one OPEN bill per set
+    # (concurrent taps on 缴费 for the same assessed declarations make one bill). NULL on
+    # bills made before the constraint existed.
+    declaration_key = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
 
     class Meta:
         verbose_name = verbose_name_plural = "缴费单"
-        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_order_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payment_order_amount_positive"),
+            models.UniqueConstraint(fields=["declaration_key"], condition=models.Q(state="open"), name="order_one_open_per_declarations"),
+        ]
 
     def __str__(self) -> str:
         return f"缴费单 {self.public_id}"
@@ -44,6 +51,11 @@ class AttemptState(models.TextChoices):
     FAILED = "failed", "支付失败"
     CLOSED = "closed", "已关闭"
     DUPLICATE = "duplicate", "重复支付待退款"
+    UNKNOWN = "unknown", "处理中"  # the channel timed out or answered 5xx: resolved by a later query
+    REFUND_DUE = "refund_due", "已扣款未入账待退款"  # charged, but the core refused the credit (declarations voided/paid)
+
+
+LIVE_ATTEMPT_STATES = ("created", "failed", "unknown")  # may still be (or become) paid at the channel
 
 
 class PaymentAttempt(models.Model):
@@ -53,11 +65,16 @@ class PaymentAttempt(models.Model):
     payments, the second is kept as DUPLICATE for refund (never credited)."""
 
     TRANSITIONS = {
-        AttemptState.CREATED: {AttemptState.PAID, AttemptState.FAILED, AttemptState.CLOSED, AttemptState.DUPLICATE},
-        AttemptState.FAILED: {AttemptState.CLOSED, AttemptState.PAID, AttemptState.DUPLICATE},
-        AttemptState.CLOSED: {AttemptState.PAID, AttemptState.DUPLICATE},  # a late success still counts
+        AttemptState.CREATED: {AttemptState.PAID, AttemptState.FAILED, AttemptState.CLOSED, AttemptState.DUPLICATE,
+                               AttemptState.UNKNOWN, AttemptState.REFUND_DUE},
+        AttemptState.FAILED: {AttemptState.CLOSED, AttemptState.PAID, AttemptState.DUPLICATE, AttemptState.REFUND_DUE},
+        # unknown → what a query finds: NOTPAY (created), PAYERROR or no such order (failed), closed, paid
+        AttemptState.UNKNOWN: {AttemptState.CREATED, AttemptState.PAID, AttemptState.FAILED, AttemptState.CLOSED,
+                               AttemptState.DUPLICATE, AttemptState.REFUND_DUE},
+        AttemptState.CLOSED: {AttemptState.PAID, AttemptState.DUPLICATE, AttemptState.REFUND_DUE},  # a late success still counts
         AttemptState.PAID: set(),
         AttemptState.DUPLICATE: set(),
+        AttemptState.REFUND_DUE: set(),
     }
 
     public_id = models.CharField(max_length=32, unique=True, editable=False)
@@ -94,6 +111,8 @@ class NotificationOutcome(models.TextChoices):
     UNKNOWN_ORDER = "unknown_order", "订单不存在"
     NOT_SUCCESS = "not_success", "非成功状态"
     DOUBLE_PAYMENT = "double_payment", "重复支付"
+    REFUND_DUE = "refund_due", "已扣款未入账待退款"
+    REPLAYED = "replayed", "重放通知"
 
 
 class PaymentNotification(models.Model):
@@ -112,3 +131,23 @@ class PaymentNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.out_trade_no} {self.outcome}"
+
+
+class NotificationNonce(models.Model):
+    """The ``Wechatpay-Nonce`` of every authentic notification, kept while its timestamp can
+    still pass the signature check (5 minutes; pruned after ``NONCE_KEEP``): the unique
+    constraint makes a replayed copy fail to claim it, race-free across processes. ``outcome``
+    is what the original got, so a replay is answered the same and changes nothing."""
+
+    channel = models.CharField(max_length=32)
+    nonce = models.CharField(max_length=64)
+    signed_at = models.DateTimeField()  # the notification's Wechatpay-Timestamp
+    outcome = models.CharField(max_length=16, choices=NotificationOutcome.choices, blank=True)
+    received_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "支付通知随机串"
+        constraints = [models.UniqueConstraint(fields=["channel", "nonce"], name="notification_nonce_once")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.nonce}"

@@ -16,7 +16,7 @@ from shebao.rules.money import to_fen
 
 @dataclass(frozen=True)
 class Difference:
-    kind: str  # missing_at_us | missing_at_channel | amount_mismatch | double_payment | no_tax_receipt
+    kind: str  # missing_at_us | missing_at_channel | amount_mismatch | double_payment | refund_due | no_tax_receipt
     label: str
     out_trade_no: str
     transaction_id: str
@@ -28,8 +28,13 @@ KINDS = {
     "missing_at_channel": "我方已入账、渠道无记录",
     "amount_mismatch": "金额不符",
     "double_payment": "重复支付待退款",
+    "refund_due": "已扣款未入账待退款",
     "no_tax_receipt": "已支付但无税票",
 }
+
+
+# attempts the channel has charged: credited, or kept as money to refund
+CHARGED = (AttemptState.PAID, AttemptState.DUPLICATE, AttemptState.REFUND_DUE)
 
 
 def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -48,7 +53,7 @@ def compare(*, statement: list[StatementLine], attempts: list[PaymentAttempt], r
             continue
         seen.add(line.transaction_id)
         attempt = ours.get(line.transaction_id) or by_no.get(line.out_trade_no)
-        if attempt is None or attempt.state not in (AttemptState.PAID, AttemptState.DUPLICATE):
+        if attempt is None or attempt.state not in CHARGED:
             diffs.append(Difference("missing_at_us", KINDS["missing_at_us"], line.out_trade_no, line.transaction_id,
                                     f"渠道金额 {line.amount_fen} 分"))
             continue
@@ -59,6 +64,9 @@ def compare(*, statement: list[StatementLine], attempts: list[PaymentAttempt], r
         if attempt.state == AttemptState.DUPLICATE:
             diffs.append(Difference("double_payment", KINDS["double_payment"], attempt.out_trade_no, attempt.transaction_id or "",
                                     f"缴费单 {attempt.order.public_id} 已由另一笔支付入账"))
+        if attempt.state == AttemptState.REFUND_DUE:
+            diffs.append(Difference("refund_due", KINDS["refund_due"], attempt.out_trade_no, attempt.transaction_id or "",
+                                    f"缴费单 {attempt.order.public_id}：{attempt.failure_reason or '核心拒绝入账'}，{attempt.amount} 元待退款"))
         if attempt.state == AttemptState.PAID:
             if attempt.transaction_id not in seen:
                 diffs.append(Difference("missing_at_channel", KINDS["missing_at_channel"], attempt.out_trade_no,
@@ -76,9 +84,9 @@ def reconcile_day(*, channel, day: dt.date) -> tuple[list[StatementLine], list[P
     statement = channel.statement(day)
     attempts = list(
         PaymentAttempt.objects.select_related("order")
-        .filter(channel=channel.name, state__in=[AttemptState.PAID, AttemptState.DUPLICATE], paid_at__gte=start, paid_at__lt=end)
+        .filter(channel=channel.name, state__in=CHARGED, paid_at__gte=start, paid_at__lt=end)
     )
     core = get_core()
     receipts = {a.order.public_id: (a.order.receipt_no if a.order.receipt_no and core.tax_receipt_get(receipt_no=a.order.receipt_no)
-                                    else None) for a in attempts}
+                                    else None) for a in attempts if a.state == AttemptState.PAID}
     return statement, attempts, compare(statement=statement, attempts=attempts, receipts=receipts)

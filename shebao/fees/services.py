@@ -7,13 +7,15 @@ Money: Decimal yuan (14,2) here; integer fen only inside the payment adapter
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from shebao.accounts.models import Account
+from shebao.accounts.services import STEP_UP_SESSION_KEY, step_up_is_fresh
 from shebao.adapters.core import get_core
 from shebao.adapters.core.port import CoreConflict, DeclarationRequest
 from shebao.adapters.payment import get_payment_channel
@@ -24,7 +26,9 @@ from shebao.common import crypto
 from shebao.common.idempotency import IdempotencyConflict, fingerprint, idempotency_claim, idempotency_complete
 from shebao.common.states import transition
 from shebao.fees.models import (
+    LIVE_ATTEMPT_STATES,
     AttemptState,
+    NotificationNonce,
     NotificationOutcome,
     OrderState,
     PaymentAttempt,
@@ -42,12 +46,34 @@ class FeeError(Exception):
     """A fee request was refused; the message is for the person."""
 
 
+class StepUpRequired(FeeError):
+    """A money operation without a recent SMS step-up; the view sends the person to the step-up page."""
+
+
+class PaymentPending(FeeError):
+    """The channel timed out or answered 5xx: the attempt is recorded as UNKNOWN (处理中) and resolved by query."""
+
+
+def step_up_evidence(session) -> int | None:
+    """The step-up marker of a session (``accounts.services.STEP_UP_SESSION_KEY``): when the
+    person last confirmed with an SMS code, epoch seconds, or None. Passed to the money services."""
+    return session.get(STEP_UP_SESSION_KEY)
+
+
+def _require_step_up(step_up_at: int | None, now: dt.datetime) -> None:
+    """Money services refuse without a step-up within STEP_UP_VALID_SECONDS, whoever calls them."""
+    if not step_up_is_fresh(session={STEP_UP_SESSION_KEY: step_up_at} if step_up_at is not None else {}, now=now):
+        raise StepUpRequired("为保障资金安全，请先进行短信验证")
+
+
 # ---------------------------------------------------------------- declaring
 def declaration_submit(*, account: Account, registration_no: str, quote: Quote, idempotency_key: str, now: dt.datetime,
-                       request=None) -> PaymentOrder:
+                       step_up_at: int | None, request=None) -> PaymentOrder:
     """申报: send the quoted items to the core as self-declarations and open one
     bill for them. The quote must allow every item (the rule's own refusal is
-    shown otherwise). A double-tapped confirm returns the first bill."""
+    shown otherwise). A double-tapped confirm returns the first bill. Needs a
+    recent step-up (``step_up_at``, see :func:`step_up_evidence`)."""
+    _require_step_up(step_up_at, now)
     if not quote.allowed:
         raise FeeError("；".join(r.message for i in quote.items for r in i.decision.refusals) or "请选择要缴纳的险种")
     request_hash = fingerprint({
@@ -82,21 +108,35 @@ def declaration_submit(*, account: Account, registration_no: str, quote: Quote, 
 
 
 def order_for_assessed(*, account: Account, registration_no: str, declaration_nos: list[str], now: dt.datetime,
-                       request=None) -> PaymentOrder:
-    """A bill for assessed declarations pushed by social security (社保核定)."""
+                       step_up_at: int | None, request=None) -> PaymentOrder:
+    """A bill for assessed declarations pushed by social security (社保核定); needs a recent step-up.
+
+    One open bill per set of declarations, race-free: the insert is refused by the database
+    (``order_one_open_per_declarations``) when another request opened it first, and that
+    bill is returned (concurrent taps make one bill)."""
+    _require_step_up(step_up_at, now)
     core = get_core()
     pending = {d.declaration_no: d for d in core.declarations_pending(registration_no=registration_no)}
     chosen = [pending[n] for n in declaration_nos if n in pending]
-    if not chosen or len(chosen) != len(declaration_nos):
+    if not chosen or len(chosen) != len(set(declaration_nos)):
         raise FeeError("所选核定应缴记录不存在或已缴费")
-    open_order = PaymentOrder.objects.filter(account=account, state=OrderState.OPEN, declaration_nos=sorted(declaration_nos)).first()
-    if open_order is not None:
-        return open_order
-    with transaction.atomic():
-        order = _order_create(account=account, registration_no=registration_no, declarations=chosen, now=now)
-        audit_record(actor=account, action="fees.assessed_order", subject_type="payment_order", subject_ref=order.public_id,
-                     request=request, now=now)
-    return order
+    key = declaration_key(d.declaration_no for d in chosen)
+    try:
+        with transaction.atomic():
+            order = _order_create(account=account, registration_no=registration_no, declarations=chosen, now=now)
+            audit_record(actor=account, action="fees.assessed_order", subject_type="payment_order", subject_ref=order.public_id,
+                         request=request, now=now)
+        return order
+    except IntegrityError:
+        existing = PaymentOrder.objects.filter(declaration_key=key, state=OrderState.OPEN).first()
+        if existing is None or existing.account_id != account.pk:
+            raise FeeError("该核定应缴记录正在办理，请稍后在“缴费记录”中查看") from None
+        return existing
+
+
+def declaration_key(declaration_nos) -> str:
+    """The value of ``PaymentOrder.declaration_key`` for a set of declaration numbers."""
+    return hashlib.sha256("|".join(sorted(set(declaration_nos))).encode()).hexdigest()
 
 
 def _order_create(*, account, registration_no, declarations, now) -> PaymentOrder:
@@ -109,6 +149,7 @@ def _order_create(*, account, registration_no, declarations, now) -> PaymentOrde
         public_id=crypto.random_token(), account=account, registration_no=registration_no,
         declaration_nos=sorted(d.declaration_no for d in declarations), description=f"社保费：{names}"[:127],
         amount=sum((d.amount for d in declarations), Decimal("0.00")), created_at=now,
+        declaration_key=declaration_key(d.declaration_no for d in declarations),
     )
 
 
@@ -120,18 +161,22 @@ class PaymentStart:
 
 
 def payment_start(*, account: Account, order: PaymentOrder, openid: str | None, client_ip: str, now: dt.datetime,
-                  request=None) -> PaymentStart:
-    """Open a new attempt at the channel for an open bill. Earlier attempts are
-    queried first (a success is credited instead) and closed, so one bill is
-    never charged twice (interfaces.md §4.4)."""
+                  step_up_at: int | None, request=None) -> PaymentStart:
+    """Open a new attempt at the channel for an open bill; needs a recent step-up. Earlier
+    attempts are queried first (a success is credited instead) and closed, so one bill is
+    never charged twice (interfaces.md §4.4). A timeout or 5xx on the order leaves the
+    attempt UNKNOWN (the channel may have it) and raises :class:`PaymentPending`."""
     if order.account_id != account.pk:
         raise FeeError("缴费单不存在")
-    live = list(order.attempts.filter(state__in=[AttemptState.CREATED, AttemptState.FAILED]))
+    _require_step_up(step_up_at, now)
+    live = list(order.attempts.filter(state__in=LIVE_ATTEMPT_STATES))
     if live:  # only a live attempt can have been paid meanwhile: ask the channel, then close what is left
         order = payment_refresh(order=order, now=now, attempts=live)
-        live = list(order.attempts.filter(state__in=[AttemptState.CREATED, AttemptState.FAILED]))
+        live = list(order.attempts.filter(state__in=LIVE_ATTEMPT_STATES))
     if order.state != OrderState.OPEN:
         raise FeeError("该缴费单已缴费" if order.state == OrderState.PAID else "该缴费单已取消")
+    if any(a.state == AttemptState.UNKNOWN for a in live):  # its query failed just now: its outcome is still open
+        raise PaymentPending("上一笔支付处理中，请稍候刷新本页查看结果")
     channel = get_payment_channel()
     for old in live:
         try:
@@ -149,12 +194,22 @@ def payment_start(*, account: Account, order: PaymentOrder, openid: str | None, 
     try:
         launch = channel.create(bill)
     except PaymentError as exc:
+        if _outcome_unknown(exc):
+            # the technical cause goes to the history only: the page shows the state, 处理中
+            transition(attempt, AttemptState.UNKNOWN, actor_ref="system", reason=f"下单结果未知 {exc.code}: {exc}", now=now)
+            raise PaymentPending("支付处理中，请稍候刷新本页查看结果") from exc
         transition(attempt, AttemptState.FAILED, actor_ref="system", reason=f"下单失败 {exc.code}", now=now,
                    extra={"failure_reason": str(exc)[:128]})
-        raise FeeError("支付渠道暂时无法下单，请稍后重试" if exc.retryable else f"下单失败：{exc}") from exc
+        raise FeeError(f"下单失败：{exc}") from exc
     audit_record(actor=account, action="fees.payment_start", subject_type="payment_attempt", subject_ref=attempt.public_id,
                  request=request, now=now)
     return PaymentStart(attempt=attempt, launch=launch)
+
+
+def _outcome_unknown(exc: PaymentError) -> bool:
+    """Whether the channel may have acted although we got no usable answer: a timeout, a
+    transport failure, a 5xx/429 or an answer that failed verification."""
+    return exc.retryable or exc.code == "RESPONSE_SIGNATURE_INVALID"
 
 
 def _out_trade_no(now: dt.datetime) -> str:
@@ -163,30 +218,64 @@ def _out_trade_no(now: dt.datetime) -> str:
 
 def payment_refresh(*, order: PaymentOrder, now: dt.datetime, attempts: list[PaymentAttempt] | None = None) -> PaymentOrder:
     """Query-on-return: ask the channel about the bill's live attempts (``attempts`` when
-    the caller has just read them) and apply what it says (a success is credited exactly once)."""
+    the caller has just read them) and apply what it says (a success is credited exactly once).
+    A query that times out or answers 5xx leaves the attempt UNKNOWN (处理中)."""
     if order.state != OrderState.OPEN:
         return order
-    channel = get_payment_channel()
     if attempts is None:
-        attempts = list(order.attempts.filter(state__in=[AttemptState.CREATED, AttemptState.FAILED]))
+        attempts = list(order.attempts.filter(state__in=LIVE_ATTEMPT_STATES))
     for attempt in attempts:
-        try:
-            txn = channel.query(attempt.out_trade_no)
-        except PaymentError as exc:
-            logger.warning("payment query failed", extra={"out_trade_no": attempt.out_trade_no, "code": exc.code})
-            continue
-        _apply_channel_state(attempt=attempt, txn=txn, now=now, source="query")
+        attempt_query(attempt=attempt, now=now, source="query")
     return PaymentOrder.objects.get(pk=order.pk)
+
+
+def attempt_query(*, attempt: PaymentAttempt, now: dt.datetime, source: str) -> str | None:
+    """Ask the channel about one attempt and apply its answer; the outcome, or None when the
+    channel gave no usable answer (the attempt is then UNKNOWN, if it was waiting for payment).
+    An UNKNOWN attempt the channel never received (ORDER_NOT_EXIST) is resolved as not paid."""
+    try:
+        txn = get_payment_channel(attempt.channel).query(attempt.out_trade_no)
+    except PaymentError as exc:
+        logger.warning("payment query failed", extra={"out_trade_no": attempt.out_trade_no, "code": exc.code})
+        if exc.code == "ORDER_NOT_EXIST" and attempt.state == AttemptState.UNKNOWN:
+            transition(attempt, AttemptState.FAILED, actor_ref=f"channel:{attempt.channel}", reason="渠道无此订单，下单未成功",
+                       now=now, extra={"failure_reason": "下单未成功"})
+            return NotificationOutcome.NOT_SUCCESS
+        if _outcome_unknown(exc) and attempt.state == AttemptState.CREATED:
+            transition(attempt, AttemptState.UNKNOWN, actor_ref="system", reason=f"查询结果未知 {exc.code}", now=now)
+        return None
+    return _apply_channel_state(attempt=attempt, txn=txn, now=now, source=source)
+
+
+def attempts_resolve_unknown(*, now: dt.datetime, channel_name: str | None = None) -> dict[str, int]:
+    """Query every UNKNOWN (处理中) attempt (``manage.py reconcile`` and the sweep): counts of
+    those now paid, now known not paid, and still unknown."""
+    counts = {"paid": 0, "not_paid": 0, "unknown": 0}
+    rows = PaymentAttempt.objects.filter(state=AttemptState.UNKNOWN)
+    if channel_name:
+        rows = rows.filter(channel=channel_name)
+    for attempt in rows:
+        outcome = attempt_query(attempt=attempt, now=now, source="resolve")
+        state = PaymentAttempt.objects.get(pk=attempt.pk).state
+        if outcome is None or state == AttemptState.UNKNOWN:
+            counts["unknown"] += 1
+        elif state in (AttemptState.PAID, AttemptState.DUPLICATE, AttemptState.REFUND_DUE):
+            counts["paid"] += 1
+        else:
+            counts["not_paid"] += 1
+    return counts
 
 
 def _apply_channel_state(*, attempt: PaymentAttempt, txn: ChannelTransaction, now: dt.datetime, source: str) -> str:
     if txn.state == "SUCCESS":
         return payment_credit(attempt=attempt, txn=txn, now=now, source=source)
-    if txn.state == "PAYERROR" and attempt.state == AttemptState.CREATED:
+    if txn.state == "PAYERROR" and attempt.state in (AttemptState.CREATED, AttemptState.UNKNOWN):
         transition(attempt, AttemptState.FAILED, actor_ref=f"channel:{attempt.channel}", reason=f"支付失败 {txn.raw_state_desc}"[:255],
                    now=now, extra={"failure_reason": (txn.raw_state_desc or "支付失败")[:128]})
-    elif txn.state in ("CLOSED", "REVOKED") and attempt.state in (AttemptState.CREATED, AttemptState.FAILED):
+    elif txn.state in ("CLOSED", "REVOKED") and attempt.state in LIVE_ATTEMPT_STATES:
         transition(attempt, AttemptState.CLOSED, actor_ref=f"channel:{attempt.channel}", reason="渠道已关闭订单", now=now)
+    elif txn.state in ("NOTPAY", "USERPAYING") and attempt.state == AttemptState.UNKNOWN:
+        transition(attempt, AttemptState.CREATED, actor_ref=f"channel:{attempt.channel}", reason="渠道订单待支付", now=now)
     return NotificationOutcome.NOT_SUCCESS
 
 
@@ -221,7 +310,7 @@ def payment_credit(*, attempt: PaymentAttempt, txn: ChannelTransaction, now: dt.
             return NotificationOutcome.MISMATCH
         if attempt.state == AttemptState.PAID:
             return NotificationOutcome.DUPLICATE if attempt.transaction_id == txn.transaction_id else NotificationOutcome.DOUBLE_PAYMENT
-        if attempt.state == AttemptState.DUPLICATE:
+        if attempt.state in (AttemptState.DUPLICATE, AttemptState.REFUND_DUE):
             return NotificationOutcome.DUPLICATE
         if order.state != OrderState.OPEN:
             transition(attempt, AttemptState.DUPLICATE, actor_ref=f"channel:{attempt.channel}", reason="缴费单已缴费，本次支付待退款",
@@ -229,10 +318,14 @@ def payment_credit(*, attempt: PaymentAttempt, txn: ChannelTransaction, now: dt.
             logger.error("double payment of one bill", extra={"order": order.public_id, "out_trade_no": attempt.out_trade_no})
             return NotificationOutcome.DOUBLE_PAYMENT
         paid_at = txn.success_time or now
-        receipt = get_core().payment_record(
-            registration_no=order.registration_no, declaration_nos=list(order.declaration_nos), channel=attempt.channel,
-            transaction_id=txn.transaction_id, amount=attempt.amount, paid_at=paid_at,
-        )
+        try:
+            with transaction.atomic():  # a savepoint: the core's refusal must not doom our transaction
+                receipt = get_core().payment_record(
+                    registration_no=order.registration_no, declaration_nos=list(order.declaration_nos), channel=attempt.channel,
+                    transaction_id=txn.transaction_id, amount=attempt.amount, paid_at=paid_at,
+                )
+        except CoreConflict as exc:
+            return _charged_not_credited(order=order, attempt=attempt, txn=txn, paid_at=paid_at, now=now, reason=str(exc))
         transition(attempt, AttemptState.PAID, actor_ref=f"channel:{attempt.channel}", reason=f"支付成功（{source}）", now=now,
                    extra={"transaction_id": txn.transaction_id, "paid_at": paid_at}, locked=True)
         transition(order, OrderState.PAID, actor_ref=f"channel:{attempt.channel}", reason=f"税票 {receipt.receipt_no}", now=now,
@@ -249,9 +342,38 @@ def payment_credit(*, attempt: PaymentAttempt, txn: ChannelTransaction, now: dt.
     return NotificationOutcome.CREDITED
 
 
+def _charged_not_credited(*, order: PaymentOrder, attempt: PaymentAttempt, txn: ChannelTransaction, paid_at: dt.datetime,
+                          now: dt.datetime, reason: str) -> str:
+    """The channel charged the person but the core refused the credit (the declarations were
+    voided or paid meanwhile, or their amount changed): the money is recorded as to refund
+    (REFUND_DUE, listed by ``manage.py reconcile``), the bill can no longer be paid and is
+    cancelled, and the channel is answered success (the money is accounted for). Both rows
+    are locked by the caller."""
+    actor = f"channel:{attempt.channel}"
+    transition(attempt, AttemptState.REFUND_DUE, actor_ref=actor, reason=f"已扣款，核心拒绝入账（{reason}），待退款", now=now,
+               extra={"transaction_id": txn.transaction_id, "paid_at": paid_at, "failure_reason": reason[:128]}, locked=True)
+    transition(order, OrderState.CANCELLED, actor_ref=actor, reason=f"申报已变更（{reason}），本次支付待退款", now=now, locked=True)
+    audit_record(actor=order.account, action="fees.refund_due", subject_type="payment_attempt", subject_ref=attempt.public_id,
+                 changes={"state": {"old": "open", "new": "cancelled"}}, now=now)
+    logger.error("payment charged but not credited: refund due", extra={"order": order.public_id, "out_trade_no": attempt.out_trade_no})
+    return NotificationOutcome.REFUND_DUE
+
+
+NONCE_KEEP = dt.timedelta(minutes=10)  # twice the signature's timestamp window (signing.MAX_CLOCK_SKEW_SECONDS)
+
+
 def notification_handle(*, channel_name: str, headers, body: bytes, now: dt.datetime) -> str:
-    """A channel's payment notification: verify, find our attempt, credit once.
-    Every notification is logged with its outcome; wrong ones raise alerts."""
+    """A channel's payment notification: verify, refuse a replay, find our attempt, credit once.
+    Every notification is logged with its outcome; wrong ones raise alerts.
+
+    Replays: an authentic notification's ``Wechatpay-Nonce`` is claimed by a unique insert in
+    the same transaction as its handling (a crash releases it, so the channel's retry is
+    handled). A second copy of the same signed message finds it claimed: it is recorded as
+    REPLAYED (with the original's outcome) and nothing is done. WeChat Pay re-signs every
+    delivery (a retry past 5 minutes would fail the timestamp check otherwise), so a replay is
+    never the channel's own retry: it is a copy of a message already handled and recorded,
+    and is answered "received" (204) so nothing retries it. A new notification (new nonce)
+    for a paid bill is still an idempotent DUPLICATE."""
     channel = get_payment_channel(channel_name)
     try:
         txn = channel.parse_notification(headers, body)
@@ -262,20 +384,57 @@ def notification_handle(*, channel_name: str, headers, body: bytes, now: dt.date
         PaymentNotification.objects.create(channel=channel_name, outcome=outcome, detail=str(exc)[:255], received_at=now)
         logger.error("payment notification rejected", extra={"channel": channel_name, "reason": str(exc)[:120]})
         return outcome
-    attempt = PaymentAttempt.objects.filter(channel=channel_name, out_trade_no=txn.out_trade_no).first()
-    if attempt is None:
-        outcome = NotificationOutcome.UNKNOWN_ORDER
-        logger.error("payment notification for unknown order", extra={"out_trade_no": txn.out_trade_no})
-    elif txn.state != "SUCCESS":
-        outcome = _apply_channel_state(attempt=attempt, txn=txn, now=now, source="notify")
-    else:
-        outcome = payment_credit(attempt=attempt, txn=txn, now=now, source="notify")
-    detail = bill_mismatch(attempt=attempt, txn=txn) if outcome in (NotificationOutcome.MISMATCH, NotificationOutcome.WRONG_AMOUNT) else ""
-    PaymentNotification.objects.create(
-        channel=channel_name, out_trade_no=txn.out_trade_no, transaction_id=txn.transaction_id or "", amount_fen=txn.amount_fen,
-        outcome=outcome, detail=detail, received_at=now,
-    )
+    lowered = {k.lower(): v for k, v in headers.items()}
+    with transaction.atomic():
+        nonce = _nonce_claim(channel_name, lowered, now)
+        if not nonce.fresh:
+            PaymentNotification.objects.create(
+                channel=channel_name, out_trade_no=txn.out_trade_no, transaction_id=txn.transaction_id or "", amount_fen=txn.amount_fen,
+                outcome=NotificationOutcome.REPLAYED, detail=f"原通知：{nonce.row.outcome or '处理中'}", received_at=now,
+            )
+            logger.error("payment notification replayed", extra={"channel": channel_name, "out_trade_no": txn.out_trade_no})
+            return NotificationOutcome.REPLAYED
+        attempt = PaymentAttempt.objects.filter(channel=channel_name, out_trade_no=txn.out_trade_no).first()
+        if attempt is None:
+            outcome = NotificationOutcome.UNKNOWN_ORDER
+            logger.error("payment notification for unknown order", extra={"out_trade_no": txn.out_trade_no})
+        elif txn.state != "SUCCESS":
+            outcome = _apply_channel_state(attempt=attempt, txn=txn, now=now, source="notify")
+        else:
+            outcome = payment_credit(attempt=attempt, txn=txn, now=now, source="notify")
+        detail = bill_mismatch(attempt=attempt, txn=txn) if outcome in (NotificationOutcome.MISMATCH, NotificationOutcome.WRONG_AMOUNT) else ""
+        PaymentNotification.objects.create(
+            channel=channel_name, out_trade_no=txn.out_trade_no, transaction_id=txn.transaction_id or "", amount_fen=txn.amount_fen,
+            outcome=outcome, detail=detail, received_at=now,
+        )
+        nonce.row.outcome = outcome
+        nonce.row.save(update_fields=["outcome"])
     return outcome
+
+
+@dataclass(frozen=True)
+class _NonceClaim:
+    row: NotificationNonce
+    fresh: bool
+
+
+def _nonce_claim(channel_name: str, headers: dict[str, str], now: dt.datetime) -> _NonceClaim:
+    """Claim the notification's nonce (stored hashed: fixed length whatever the header). On
+    PostgreSQL a concurrent copy waits on the unique index until the first commits, then
+    finds the row. Call inside the handling transaction."""
+    digest = hashlib.sha256(headers.get("wechatpay-nonce", "").encode()).hexdigest()
+    signed_at = dt.datetime.fromtimestamp(int(headers.get("wechatpay-timestamp") or 0), tz=dt.UTC)
+    try:
+        with transaction.atomic():
+            return _NonceClaim(NotificationNonce.objects.create(channel=channel_name, nonce=digest, signed_at=signed_at, received_at=now),
+                               fresh=True)
+    except IntegrityError:
+        return _NonceClaim(NotificationNonce.objects.get(channel=channel_name, nonce=digest), fresh=False)
+
+
+def notification_nonces_prune(*, now: dt.datetime) -> int:
+    """Forget nonces whose notifications can no longer pass the timestamp check (background job)."""
+    return NotificationNonce.objects.filter(received_at__lt=now - NONCE_KEEP).delete()[0]
 
 
 def order_cancel(*, account: Account, order: PaymentOrder, now: dt.datetime, request=None) -> None:
@@ -284,7 +443,9 @@ def order_cancel(*, account: Account, order: PaymentOrder, now: dt.datetime, req
     if order.state != OrderState.OPEN:
         raise FeeError("该缴费单已缴费，不能取消" if order.state == OrderState.PAID else "该缴费单已取消")
     channel = get_payment_channel()
-    for attempt in order.attempts.filter(state__in=[AttemptState.CREATED, AttemptState.FAILED]):
+    if order.attempts.filter(state=AttemptState.UNKNOWN).exists():  # its query failed just now
+        raise FeeError("支付处理中，暂不能取消，请稍候刷新本页查看结果")
+    for attempt in order.attempts.filter(state__in=LIVE_ATTEMPT_STATES):
         try:
             channel.close(attempt.out_trade_no)
         except PaymentError as exc:
@@ -300,23 +461,29 @@ def order_cancel(*, account: Account, order: PaymentOrder, now: dt.datetime, req
 
 
 def attempts_close_stale(*, now: dt.datetime) -> dict[str, int]:
-    """Background job: every attempt past its expiry is queried (a success is
-    credited) and otherwise closed at the channel."""
+    """Background job: every live attempt past its expiry is queried (a success is
+    credited) and otherwise closed at the channel; an UNKNOWN one that the query
+    cannot resolve stays UNKNOWN. Old notification nonces are pruned."""
     counts = {"credited": 0, "closed": 0, "errors": 0}
     channel = get_payment_channel()
-    for attempt in PaymentAttempt.objects.filter(state__in=[AttemptState.CREATED, AttemptState.FAILED], expire_at__lt=now):
-        try:
-            txn = channel.query(attempt.out_trade_no)
-            if txn.state == "SUCCESS":
-                payment_credit(attempt=attempt, txn=txn, now=now, source="sweep")
-                counts["credited"] += 1
-                continue
-            channel.close(attempt.out_trade_no)
-        except PaymentError:
+    for attempt in PaymentAttempt.objects.filter(state__in=LIVE_ATTEMPT_STATES, expire_at__lt=now):
+        outcome = attempt_query(attempt=attempt, now=now, source="sweep")
+        attempt = PaymentAttempt.objects.get(pk=attempt.pk)
+        if outcome is None or attempt.state == AttemptState.UNKNOWN:
             counts["errors"] += 1
             continue
+        if attempt.state in (AttemptState.PAID, AttemptState.DUPLICATE, AttemptState.REFUND_DUE):
+            counts["credited"] += 1
+            continue
+        if attempt.state == AttemptState.CLOSED:
+            continue
+        try:
+            channel.close(attempt.out_trade_no)
+        except PaymentError as exc:
+            if exc.code != "ORDER_NOT_EXIST":
+                counts["errors"] += 1
+                continue
         transition(attempt, AttemptState.CLOSED, actor_ref="system", reason="超时未支付，已关闭", now=now)
         counts["closed"] += 1
+    notification_nonces_prune(now=now)
     return counts
-
-

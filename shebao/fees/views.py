@@ -20,10 +20,11 @@ from shebao.accounts.wechat_views import PAY_OPENID
 from shebao.adapters.core import get_core
 from shebao.adapters.payment import get_payment_channel
 from shebao.common import clock, crypto
+from shebao.common.client_ip import client_ip
 from shebao.core.selectors import insurance_type_names
 from shebao.fees import selectors, services
 from shebao.fees.forms import DeclareForm
-from shebao.fees.models import OrderState
+from shebao.fees.models import AttemptState, OrderState
 from shebao.fees.quotes import declare_options, quote
 from shebao.rules.periods import FeePeriod
 
@@ -90,7 +91,8 @@ def declare(request):
             return render(request, "fees/declare.html", ctx, status=400)
     try:
         order = services.declaration_submit(account=account, registration_no=profile.registration_no, quote=q,
-                                            idempotency_key=d["idem"], now=now, request=request)
+                                            idempotency_key=d["idem"], now=now, request=request,
+                                            step_up_at=services.step_up_evidence(request.session))
     except services.FeeError as exc:
         form.add_error(None, str(exc))
         return render(request, "fees/declare.html", ctx, status=400)
@@ -106,11 +108,19 @@ def pay_assessed(request):
         raise Http404
     try:
         order = services.order_for_assessed(account=account, registration_no=profile.registration_no,
-                                            declaration_nos=request.POST.getlist("declaration"), now=clock.now(), request=request)
+                                            declaration_nos=request.POST.getlist("declaration"), now=clock.now(), request=request,
+                                            step_up_at=services.step_up_evidence(request.session))
+    except services.StepUpRequired:
+        return _step_up_first(reverse("fees:index"))
     except services.FeeError as exc:
         messages.error(request, str(exc))
         return redirect("fees:index")
     return redirect("fees:order", public_id=order.public_id)
+
+
+def _step_up_first(back: str):
+    """A money service refused without a recent step-up: confirm by SMS, then come back."""
+    return redirect(f"{reverse('accounts:step_up')}?{urlencode({'next': back})}")
 
 
 def _order_or_404(request, public_id):
@@ -131,6 +141,9 @@ def _order_page(request, order, status=200):
 def order(request, public_id: str):
     order = _order_or_404(request, public_id)
     if request.method == "GET":
+        latest = selectors.attempt_latest(order)
+        if latest is not None and latest.state == AttemptState.UNKNOWN:  # 处理中: ask the channel again
+            order = services.payment_refresh(order=order, now=clock.now())
         return _order_page(request, order)
     if request.POST.get("action") == "cancel":
         try:
@@ -157,8 +170,13 @@ def _start_payment(request, order):
     if openid is None:  # JSAPI needs the payer's openid under our appid: silent snsapi_base in WeChat
         return redirect(f"{reverse('accounts:wechat_identify')}?{urlencode({'next': reverse('fees:order', args=[order.public_id])})}")
     try:
-        start = services.payment_start(account=request.user, order=order, openid=openid, client_ip=request.META.get("REMOTE_ADDR", "127.0.0.1"),
-                                       now=clock.now(), request=request)
+        start = services.payment_start(account=request.user, order=order, openid=openid, client_ip=client_ip(request),
+                                       now=clock.now(), request=request, step_up_at=services.step_up_evidence(request.session))
+    except services.StepUpRequired:
+        return _step_up_first(reverse("fees:order", args=[order.public_id]))
+    except services.PaymentPending as exc:
+        messages.info(request, str(exc))
+        return redirect("fees:order", public_id=order.public_id)
     except services.FeeError as exc:
         messages.error(request, str(exc))
         return redirect("fees:order", public_id=order.public_id)
@@ -177,7 +195,11 @@ def order_return(request, public_id: str):
     if order.state == OrderState.PAID:
         return redirect("fees:receipt", public_id=order.public_id)
     attempt = selectors.attempt_latest(order)
-    if attempt and attempt.state == "failed":
+    if attempt and attempt.state == AttemptState.REFUND_DUE:
+        messages.error(request, "本次支付已扣款，但所缴申报已缴费或已作废，未能入账；款项将原路退回，请留意退款通知。")
+    elif attempt and attempt.state == AttemptState.UNKNOWN:
+        messages.info(request, "支付处理中，请稍候刷新本页查看结果，请勿重复支付。")
+    elif attempt and attempt.state == "failed":
         reason = (attempt.failure_reason or "").removeprefix("支付失败：").removeprefix("支付失败") or "请稍后重试"
         messages.error(request, f"支付失败：{reason}。您可以重新支付。")
     else:

@@ -206,6 +206,21 @@ def confirm_declaration(phone, outbox, mobile: str, *, shot_prefix: str = "decla
     return phone.path()
 
 
+def step_up_by_sms(phone, outbox, mobile: str, *, shot_prefix: str = "step-up") -> None:
+    """On the 短信确认 page a money operation sent us to: get the code, enter it, 确认
+    (then the page we came from is shown again)."""
+    page = phone.page
+    expect(page.get_by_role("heading", name="短信确认")).to_be_visible()
+    outbox.wait_until_free(mobile)
+    mark = outbox.mark(mobile)
+    page.get_by_role("button", name="获取验证码").click()
+    expect_notice(phone, f"验证码已发送至 {mask_mobile(mobile)}")
+    page.get_by_label("短信验证码", exact=True).fill(outbox.code(mobile, after=mark))
+    phone.shot(shot_prefix)
+    page.get_by_role("button", name="确认", exact=True).click()
+    expect(page.get_by_role("heading", name="短信确认")).to_have_count(0)
+
+
 def pay(phone, outcome: str = "确认支付", *, shot_prefix: str = "pay") -> None:
     """On our order page: 去支付 (or 重新支付); the first time in a session WeChat's
     authorise page comes first (persona 微信用户甲), then 去支付 again; on the WeChat Pay

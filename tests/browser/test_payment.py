@@ -43,6 +43,7 @@ from tests.browser.flows import (
     quote,
     quote_item,
     receipt_line,
+    step_up_by_sms,
 )
 
 pytestmark = pytest.mark.browser
@@ -394,6 +395,9 @@ def test_assessed_amount_is_paid_and_self_declaring_it_is_refused(phone_factory,
     phone.shot("declare-refused")
 
     page.get_by_role("link", name="查看社保核定应缴").click()  # where the refusal points
+    assert phone.path() == "/fees/"
+    page.get_by_role("button", name="缴纳核定应缴").click()
+    step_up_by_sms(phone, outbox, person[4])  # paying is a money operation: SMS confirmation first
     assert phone.path() == "/fees/"
     page.get_by_role("button", name="缴纳核定应缴").click()
     expect(page.get_by_role("heading", name="确认缴费")).to_be_visible()

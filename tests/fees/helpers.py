@@ -73,3 +73,12 @@ def cashier(cashier_url: str, button: str) -> str:
     response = httpx.post(target, data={**fields, "action": button}, timeout=5)
     assert response.status_code in (302, 303), response.text[:300]
     return response.headers["location"]
+
+
+def step_up(client, sims, *, next_url: str = "/fees/") -> None:
+    """办理业务确认: confirm by SMS on the step-up page (money services ask for it)."""
+    sent = client.post(f"/accounts/step-up?next={next_url}", {"action": "send_code"})
+    assert sent.status_code == 200, sent.content.decode()[:300]
+    mobile = sims.messages()[0]["phone"]
+    done = client.post(f"/accounts/step-up?next={next_url}", {"sms_code": sims.last_code(mobile)})
+    assert done.status_code == 302 and done["Location"] == next_url, done.content.decode()[:300]

@@ -4,6 +4,7 @@ exactly one tax receipt (PostgreSQL)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from decimal import Decimal
@@ -18,13 +19,21 @@ from shebao.core.demo_data import DEMO_PEOPLE, demo_id
 from shebao.core.models import TaxReceipt
 from shebao.core.selectors import identity_index
 from shebao.fees import services
-from shebao.fees.models import AttemptState, NotificationOutcome, PaymentAttempt, PaymentNotification, PaymentOrder
+from shebao.fees.models import (
+    AttemptState,
+    NotificationNonce,
+    NotificationOutcome,
+    PaymentAttempt,
+    PaymentNotification,
+    PaymentOrder,
+)
 from shebao.fees.quotes import quote
 from shebao.rules.periods import FeePeriod
 from tests.fees.helpers import FEE_NOW
 from tests.fees.notifications import notification
 
 pytestmark = pytest.mark.django_db(transaction=True)
+STEPPED_UP = int(FEE_NOW.timestamp())  # the session's step-up marker: confirmed by SMS just now
 
 
 @pytest.fixture
@@ -37,8 +46,22 @@ def attempt(sims, clock, demo_people):
     profile = get_core().payer_profile(registration_no=registration_no)
     q = quote(profile=profile, insurance_type_codes=["10210-FLEX"], names={}, contribution_year=2026,
               period_from=FeePeriod(2026, 1), period_to=FeePeriod(2026, 1), base=Decimal("4371.00"), grade=None, today=FEE_NOW.date())
-    order = services.declaration_submit(account=account, registration_no=registration_no, quote=q, idempotency_key="n1", now=FEE_NOW)
-    return services.payment_start(account=account, order=order, openid="oTestOpenid", client_ip="127.0.0.1", now=FEE_NOW).attempt
+    order = services.declaration_submit(account=account, registration_no=registration_no, quote=q, idempotency_key="n1", now=FEE_NOW,
+                                        step_up_at=STEPPED_UP)
+    return services.payment_start(account=account, order=order, openid="oTestOpenid", client_ip="127.0.0.1", now=FEE_NOW,
+                                  step_up_at=STEPPED_UP).attempt
+
+
+def test_declaring_is_refused_by_the_service_without_a_recent_step_up(attempt):
+    order = attempt.order
+    profile = get_core().payer_profile(registration_no=order.registration_no)
+    q = quote(profile=profile, insurance_type_codes=["10210-FLEX"], names={}, contribution_year=2026,
+              period_from=FeePeriod(2026, 2), period_to=FeePeriod(2026, 2), base=Decimal("4371.00"), grade=None, today=FEE_NOW.date())
+    for stale in (None, STEPPED_UP - 301):
+        with pytest.raises(services.StepUpRequired):
+            services.declaration_submit(account=order.account, registration_no=order.registration_no, quote=q, idempotency_key="n2",
+                                        now=FEE_NOW, step_up_at=stale)
+    assert PaymentOrder.objects.count() == 1
 
 
 def _handle(headers, body):
@@ -48,12 +71,15 @@ def _handle(headers, body):
 def test_valid_notification_credits_once_and_replay_changes_nothing(attempt):
     headers, body = notification(out_trade_no=attempt.out_trade_no, transaction_id="4200000001", amount_fen=87420, now=FEE_NOW)
     assert _handle(headers, body) == NotificationOutcome.CREDITED
-    assert _handle(headers, body) == NotificationOutcome.DUPLICATE
+    assert _handle(headers, body) == NotificationOutcome.REPLAYED  # the same signed copy: its nonce was seen
+    again_headers, again_body = notification(out_trade_no=attempt.out_trade_no, transaction_id="4200000001", amount_fen=87420, now=FEE_NOW)
+    assert _handle(again_headers, again_body) == NotificationOutcome.DUPLICATE  # re-signed (new nonce): idempotent
     assert TaxReceipt.objects.count() == 1
     assert TaxReceipt.objects.get().amount == Decimal("874.20")
     assert PaymentOrder.objects.get().state == "paid"
     assert ArchiveRecord.objects.filter(business_type="payment").count() == 1
-    assert list(PaymentNotification.objects.order_by("pk").values_list("outcome", flat=True)) == ["credited", "duplicate"]
+    assert list(PaymentNotification.objects.order_by("pk").values_list("outcome", flat=True)) == ["credited", "replayed", "duplicate"]
+    assert PaymentNotification.objects.get(outcome="replayed").detail == "原通知：credited"
 
 
 def test_wrong_signature_is_refused_logged_and_alerted(attempt, caplog):
@@ -83,7 +109,8 @@ def test_unknown_order_is_logged(attempt):
 
 def test_late_notification_of_an_older_attempt_is_a_double_payment_not_a_second_receipt(attempt):
     account = attempt.order.account
-    second = services.payment_start(account=account, order=attempt.order, openid="oTestOpenid", client_ip="127.0.0.1", now=FEE_NOW).attempt
+    second = services.payment_start(account=account, order=attempt.order, openid="oTestOpenid", client_ip="127.0.0.1", now=FEE_NOW,
+                                  step_up_at=STEPPED_UP).attempt
     assert PaymentAttempt.objects.get(pk=attempt.pk).state == AttemptState.CLOSED
     h2, b2 = notification(out_trade_no=second.out_trade_no, transaction_id="4200000005", amount_fen=87420, now=FEE_NOW)
     assert _handle(h2, b2) == NotificationOutcome.CREDITED
@@ -112,12 +139,14 @@ def test_notify_endpoint_answers_channel_contract(attempt, client):
 def test_fifty_concurrent_copies_give_exactly_one_tax_receipt(attempt):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL row locks; SQLite serialises writers")
-    headers, body = notification(out_trade_no=attempt.out_trade_no, transaction_id="4200000050", amount_fen=87420, now=FEE_NOW)
+    # fifty deliveries of the payment, each signed afresh (as WeChat Pay's retries are): no replay
+    copies = [notification(out_trade_no=attempt.out_trade_no, transaction_id="4200000050", amount_fen=87420, now=FEE_NOW)
+              for _ in range(50)]
     barrier = threading.Barrier(50)
     outcomes: list[str] = []
     errors: list[BaseException] = []
 
-    def deliver():
+    def deliver(headers, body):
         try:
             barrier.wait()
             outcomes.append(_handle(headers, body))
@@ -126,7 +155,7 @@ def test_fifty_concurrent_copies_give_exactly_one_tax_receipt(attempt):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=deliver) for _ in range(50)]
+    threads = [threading.Thread(target=deliver, args=copy) for copy in copies]
     for t in threads:
         t.start()
     for t in threads:
@@ -137,6 +166,69 @@ def test_fifty_concurrent_copies_give_exactly_one_tax_receipt(attempt):
     assert PaymentAttempt.objects.filter(state="paid").count() == 1
     assert ArchiveRecord.objects.filter(business_type="payment").count() == 1
     assert PaymentOrder.objects.get().state == "paid"
+
+
+@pytest.mark.postgres_only
+def test_concurrent_replays_of_one_signed_notification_are_handled_once(attempt):
+    """Eight simultaneous copies of one signed message (same Wechatpay-Nonce): the unique nonce
+    lets exactly one be handled; the seven others are refused as replays, recorded, and credit nothing."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL concurrency; SQLite serialises writers")
+    headers, body = notification(out_trade_no=attempt.out_trade_no, transaction_id="4200000051", amount_fen=87420, now=FEE_NOW)
+    barrier = threading.Barrier(8)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+
+    def deliver():
+        try:
+            barrier.wait(timeout=30)
+            outcomes.append(_handle(headers, body))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert sorted(outcomes) == ["credited"] + ["replayed"] * 7
+    assert sorted(PaymentNotification.objects.values_list("outcome", flat=True)) == ["credited"] + ["replayed"] * 7
+    assert TaxReceipt.objects.count() == 1 and NotificationNonce.objects.count() == 1
+
+
+def test_replay_is_answered_204_and_recorded_and_old_nonces_are_pruned(attempt, client):
+    headers, body = notification(out_trade_no=attempt.out_trade_no, transaction_id="4200000052", amount_fen=87420, now=FEE_NOW)
+    meta = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+    assert client.post("/api/pay/wechatpay/notify", data=body, content_type="application/json", **meta).status_code == 204
+    replay = client.post("/api/pay/wechatpay/notify", data=body, content_type="application/json", **meta)
+    assert replay.status_code == 204 and replay.content == b""
+    assert list(PaymentNotification.objects.order_by("pk").values_list("outcome", flat=True)) == ["credited", "replayed"]
+    assert TaxReceipt.objects.count() == 1
+    assert services.notification_nonces_prune(now=FEE_NOW + services.NONCE_KEEP) == 0  # still inside the window
+    assert services.notification_nonces_prune(now=FEE_NOW + services.NONCE_KEEP + dt.timedelta(seconds=1)) == 1
+
+
+def test_payment_for_declarations_voided_meanwhile_is_kept_as_money_to_refund(attempt, client):
+    """The core refuses the credit (the declarations were voided after the bill was made): the
+    notification is answered success (the money is accounted for), the attempt is REFUND_DUE,
+    the bill can no longer be paid, and no receipt is issued. Before the fix: HTTP 500 forever."""
+    order = attempt.order
+    core = get_core()
+    for no in order.declaration_nos:
+        core.declaration_void(registration_no=order.registration_no, declaration_no=no, reason="社保经办机构作废", now=FEE_NOW)
+    headers, body = notification(out_trade_no=attempt.out_trade_no, transaction_id="4200000053", amount_fen=87420, now=FEE_NOW)
+    meta = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+    answer = client.post("/api/pay/wechatpay/notify", data=body, content_type="application/json", **meta)
+    assert answer.status_code == 204
+    fresh = PaymentAttempt.objects.get(pk=attempt.pk)
+    assert (fresh.state, fresh.transaction_id) == (AttemptState.REFUND_DUE, "4200000053")
+    assert PaymentOrder.objects.get(pk=order.pk).state == "cancelled" and TaxReceipt.objects.count() == 0
+    assert PaymentNotification.objects.get().outcome == NotificationOutcome.REFUND_DUE
+    retry_headers, retry_body = notification(out_trade_no=attempt.out_trade_no, transaction_id="4200000053", amount_fen=87420, now=FEE_NOW)
+    assert _handle(retry_headers, retry_body) == NotificationOutcome.DUPLICATE  # the channel's retry changes nothing
 
 
 @pytest.mark.parametrize(("field", "kwargs", "outcome", "detail"), [
@@ -154,7 +246,8 @@ def test_signed_notification_contradicting_the_bill_credits_nothing_and_is_recor
     meta = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
     with caplog.at_level(logging.ERROR):
         answer = client.post("/api/pay/wechatpay/notify", data=body, content_type="application/json", **meta)
-        assert _handle(headers, body) == outcome  # the retry: same refusal, still nothing credited
+        retry_headers, retry_body = notification(**args)  # WeChat Pay re-signs each retry (new nonce)
+        assert _handle(retry_headers, retry_body) == outcome  # the retry: same refusal, still nothing credited
     assert answer.status_code in (400, 401) and answer.json() == {"code": "FAIL", "message": "失败"}
     assert TaxReceipt.objects.count() == 0 and PaymentOrder.objects.get().state == "open"
     assert PaymentAttempt.objects.get().state == AttemptState.CREATED

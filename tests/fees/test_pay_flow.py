@@ -162,3 +162,21 @@ def test_another_persons_order_and_receipt_are_not_found(client, sims, clock, de
         assert other.get(url).status_code == 404, url
     assert other.post(f"/fees/orders/{order_id}", {"action": "cancel"}).status_code == 404
     assert PaymentOrder.objects.get(public_id=order_id).state == "paid"
+
+
+def test_wechatpay_gets_the_payers_address_not_the_proxys(client, sims, clock, demo_people, settings):
+    """Behind one trusted proxy, scene_info.payer_client_ip is the address the proxy saw, not REMOTE_ADDR."""
+    import json
+    import sqlite3
+    from contextlib import closing
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    logged_in(client, sims, clock, demo_id(ZHANG), DEMO_PASSWORD)
+    order_id = order_id_from(declare(client, sims, types=["10210-FLEX"], year=2026, period_from="2026-11", period_to="2026-11",
+                                     base="4371.00", idem="ip"))
+    identify_wechat(client, order_id)
+    started = client.post(f"/fees/orders/{order_id}", {"action": "pay"}, HTTP_X_FORWARDED_FOR="198.51.100.23", REMOTE_ADDR="10.0.0.5")
+    assert started.status_code == 302 and "/sim/wxpay/cashier" in started["Location"]
+    with closing(sqlite3.connect(sims.state_dir / "wxpay.sqlite3")) as db:
+        (request,) = db.execute("SELECT request FROM orders").fetchone()
+    assert json.loads(request)["scene_info"]["payer_client_ip"] == "198.51.100.23"

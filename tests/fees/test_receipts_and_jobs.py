@@ -82,3 +82,24 @@ def test_receipt_lists_every_required_field(client, paid_order):
                   "当前状态", "查询时间"):
         assert label in page, label
     assert re.search(r"银行流水号</dt><dd>\w+</dd>", page)
+
+
+def test_public_verification_get_writes_nothing_yet_shows_the_due_state(client, clock, paid_order):
+    """A public GET never writes: the treasury step that is due is shown, not saved (no UPDATE, no
+    state-history INSERT); the payer's own receipt page and the job are what advance the row."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from shebao.common.states import StateTransition
+
+    clock.advance(hours=24)  # past the next 10:00 after payment + 2 h: 已上解 is due
+    receipt = TaxReceipt.objects.get()
+    history = StateTransition.objects.count()
+    with CaptureQueriesContext(connection) as queries:
+        anonymous = Client().get(f"/verify/{receipt.verify_code}")
+    assert anonymous.status_code == 200 and "已上解未入库" in anonymous.content.decode()
+    writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert writes == []
+    fresh = TaxReceipt.objects.get()
+    assert (fresh.state, fresh.remitted_at) == ("paid", None) and StateTransition.objects.count() == history

@@ -16,7 +16,8 @@ T = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
 
 
 def _attempt(no, txn, amount, state="paid", order="o1"):
-    return SimpleNamespace(out_trade_no=no, transaction_id=txn, amount=Decimal(amount), state=state, order=SimpleNamespace(public_id=order))
+    return SimpleNamespace(out_trade_no=no, transaction_id=txn, amount=Decimal(amount), state=state, failure_reason="",
+                           order=SimpleNamespace(public_id=order))
 
 
 def _line(no, txn, fen, state="SUCCESS"):
@@ -73,3 +74,36 @@ def test_reconcile_command_against_the_simulator(client, sims, clock, demo_peopl
     from shebao.fees.models import PaymentOrder
 
     assert PaymentOrder.objects.get(public_id=order2).state == "open"  # reported, not fixed
+
+
+def test_refund_due_is_listed_not_missing():
+    diffs = compare(statement=[_line("R", "t9", 87420)], attempts=[_attempt("R", "t9", "874.20", state="refund_due", order="or")],
+                    receipts={})
+    assert [(d.kind, d.label, d.out_trade_no) for d in diffs] == [("refund_due", "已扣款未入账待退款", "R")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reconcile_command_lists_a_payment_the_core_refused_as_money_to_refund(client, sims, clock, demo_people, capsys):
+    """Paid at the channel, but the declarations were voided before the payment was credited:
+    the return query keeps it as REFUND_DUE (no HTTP 500) and ``manage.py reconcile`` lists it."""
+    from shebao.adapters.core import get_core
+    from shebao.fees.models import PaymentAttempt, PaymentOrder
+    from tests.fees.helpers import FEE_NOW, cashier, declare, identify_wechat, logged_in, order_id_from, start_payment
+
+    logged_in(client, sims, clock, "450103198506011239", "Demo@2026")
+    sims.control("wxpay", notify="none")
+    order_id = order_id_from(declare(client, sims, types=["10210-FLEX"], year=2026, period_from="2026-02", period_to="2026-02", base="4371.00"))
+    identify_wechat(client, order_id)
+    back = cashier(start_payment(client, order_id), "pay")
+    order = PaymentOrder.objects.get(public_id=order_id)
+    for no in order.declaration_nos:
+        get_core().declaration_void(registration_no=order.registration_no, declaration_no=no, reason="经办机构作废", now=FEE_NOW)
+    returned = client.get(back.split("?")[0].replace(sims.url, ""))
+    assert returned.status_code == 302
+    assert "款项将原路退回" in client.get(returned["Location"]).content.decode()  # told, in Chinese, not "not paid"
+    assert PaymentAttempt.objects.get().state == "refund_due" and PaymentOrder.objects.get().state == "cancelled"
+    clock.advance(days=1)
+    with pytest.raises(CommandError, match="1 处差异"):
+        call_command("reconcile", "--date", FEE_NOW.date().isoformat())
+    out = capsys.readouterr().out
+    assert "渠道账单 1 笔，本系统入账 1 笔" in out and "[已扣款未入账待退款]" in out and "874.20 元待退款" in out

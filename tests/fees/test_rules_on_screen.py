@@ -9,7 +9,7 @@ import pytest
 from shebao.core.models import Declaration
 from shebao.fees.models import PaymentOrder
 from tests.accounts.helpers import login
-from tests.fees.helpers import declare, logged_in, order_id_from
+from tests.fees.helpers import declare, logged_in, order_id_from, step_up
 
 pytestmark = pytest.mark.django_db
 ZHANG_ID, HUANG_ID = "450103198506011239", "450403196601201353"
@@ -59,6 +59,7 @@ def test_assessed_person_cannot_self_declare_but_pays_the_pushed_amount(client, 
     hub = client.get("/fees/").content.decode()
     assert "社保核定应缴" in hub and "5245.20元" in hub
     assessed = Declaration.objects.get(mode="assessed")
+    step_up(client, sims)
     order_id = order_id_from(client.post("/fees/assessed", {"declaration": [assessed.declaration_no]}))
     assert PaymentOrder.objects.get(public_id=order_id).amount == assessed.amount
     assert client.post("/fees/assessed", {"declaration": ["NOPE"]}).status_code == 302

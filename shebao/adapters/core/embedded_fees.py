@@ -85,6 +85,17 @@ def _advance(receipt: TaxReceipt, now: dt.datetime) -> TaxReceipt:
     return receipt
 
 
+def _projected(receipt: TaxReceipt, now: dt.datetime) -> TaxReceipt:
+    """The receipt as it stands at ``now`` with the due treasury steps applied in memory only:
+    what a public read shows, without writing (a public GET never writes; the steps are saved
+    by ``manage.py core_advance_receipts`` and by the payer's own reads)."""
+    if receipt.state == TaxReceiptState.PAID and now >= expected_remit_at(receipt.paid_at):
+        receipt.state, receipt.remitted_at = TaxReceiptState.REMITTED, expected_remit_at(receipt.paid_at)
+    if receipt.state == TaxReceiptState.REMITTED and now >= expected_treasury_at(receipt.remitted_at):
+        receipt.state, receipt.in_treasury_at = TaxReceiptState.IN_TREASURY, expected_treasury_at(receipt.remitted_at)
+    return receipt
+
+
 def _groups(special_category: str) -> tuple[str, ...]:
     """The rule groups a payer belongs to (特殊人员类别; "无" is none)."""
     return tuple(g for g in [special_category] if g and g != "无")
@@ -202,8 +213,9 @@ class EmbeddedFeeCore:
         return None if receipt is None else _receipt_info(_advance(receipt, now) if now else receipt)
 
     def tax_receipt_by_verify_code(self, *, verify_code: str, now: dt.datetime | None = None) -> TaxReceiptInfo | None:
+        """Read only (the public verification page): due treasury steps are shown, not saved."""
         receipt = TaxReceipt.objects.select_related(*_RECEIPT_PAYER).filter(verify_code=verify_code).first()
-        return None if receipt is None else _receipt_info(_advance(receipt, now) if now else receipt)
+        return None if receipt is None else _receipt_info(_projected(receipt, now) if now else receipt)
 
     def tax_receipts_list(self, *, registration_no: str) -> list[TaxReceiptInfo]:
         rows = TaxReceipt.objects.select_related(*_RECEIPT_PAYER).filter(payer__registration_no=registration_no).order_by("-paid_at")

@@ -10,6 +10,7 @@ from shebao.adapters.payment import get_payment_channel
 from shebao.adapters.payment.port import PaymentError
 from shebao.common import clock
 from shebao.fees.reconcile import reconcile_day
+from shebao.fees.services import attempts_resolve_unknown
 
 
 class Command(BaseCommand):
@@ -22,6 +23,10 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         day = dt.date.fromisoformat(opts["date"]) if opts["date"] else clock.today() - dt.timedelta(days=1)
         channel = get_payment_channel(opts["channel"])
+        resolved = attempts_resolve_unknown(now=clock.now(), channel_name=channel.name)
+        if any(resolved.values()):
+            self.stdout.write(f"处理中的支付已查询：已支付 {resolved['paid']} 笔，未支付 {resolved['not_paid']} 笔，"
+                              f"仍未知 {resolved['unknown']} 笔")
         try:
             statement, attempts, diffs = reconcile_day(channel=channel, day=day)
         except PaymentError as exc:
