@@ -199,6 +199,9 @@ RATELIMIT_STORAGE_URL = os.environ.get("RATELIMIT_STORAGE_URL") or (REDIS_URL if
 RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "shebao-rl")
 # Reverse proxies in front of the service that append to X-Forwarded-For (shebao.common.client_ip).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# /readyz names the failing checks (a missing secret...) only to loopback without proxy
+# headers, or to a probe sending this value in X-Readyz-Token (unset: loopback only).
+READYZ_TOKEN = os.environ.get("READYZ_TOKEN", "")
 
 # --- sessions and cookies (ASVS v5.0.0-7.3.1/7.3.2, 3.3.x) ---
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
