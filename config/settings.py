@@ -100,6 +100,9 @@ MIDDLEWARE = [
     "shebao.common.middleware.AllowedMethodsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise (static files come precompressed, with ranges); above everything that
+    # writes the body. Django >= 4.2 pads the gzip header at random (BREACH), CSRF tokens are masked.
+    "django.middleware.gzip.GZipMiddleware",
     "shebao.common.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -205,7 +208,7 @@ READYZ_TOKEN = os.environ.get("READYZ_TOKEN", "")
 
 # --- sessions and cookies (ASVS v5.0.0-7.3.1/7.3.2, 3.3.x) ---
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
-SESSION_COOKIE_AGE = 8 * 3600  # absolute lifetime
+SESSION_COOKIE_AGE = 8 * 3600  # absolute lifetime from login (SessionIdleTimeoutMiddleware)
 SESSION_IDLE_TIMEOUT_SECONDS = int(os.environ.get("SESSION_IDLE_TIMEOUT_SECONDS", "900"))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
