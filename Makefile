@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 VENDOR := shebao/web/static/vendor
+# An unset SHEBAO_ENV means production (config/settings.py): every target that runs the
+# app for a developer says development explicitly; `make test` says test.
+DEV := SHEBAO_ENV=development
 
 .PHONY: run test venv assets db lint lock browser bench clean receipt-fonts receipt-tools
 
@@ -25,13 +28,13 @@ $(VENDOR)/.installed: package.json package-lock.json
 assets: $(VENDOR)/.installed
 
 db: venv
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	$(PY) manage.py collectstatic --noinput -v0
+	$(DEV) $(PY) manage.py migrate --noinput
+	$(DEV) $(PY) manage.py seed_demo
+	$(DEV) $(PY) manage.py collectstatic --noinput -v0
 
 run: venv assets db receipt-fonts
 	@echo "掌上办 on http://127.0.0.1:$(PORT)  (demo logins in README.md)"
-	PORT=$(PORT) exec $(VENV)/bin/gunicorn config.wsgi:application --bind 127.0.0.1:$(PORT) \
+	$(DEV) PORT=$(PORT) exec $(VENV)/bin/gunicorn config.wsgi:application --bind 127.0.0.1:$(PORT) \
 		--worker-class gthread --workers 2 --threads 4 --access-logfile - --graceful-timeout 5
 
 browser:
@@ -57,7 +60,7 @@ lock: venv
 	$(VENV)/bin/pip freeze > requirements.lock
 
 bench: venv assets
-	$(PY) manage.py bench_flow $(BENCH_ARGS)
+	$(DEV) $(PY) manage.py bench_flow $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var staticfiles test-artifacts

@@ -1,9 +1,15 @@
 """Settings for the 掌上办 service.
 
 One module, switched by environment variables (12-factor). Profiles:
-``SHEBAO_ENV=development`` (default: simulators on, local secrets generated
-into ``var/``), ``test`` (used by pytest) and ``production`` (every secret
-must come from the environment, simulators off, secure cookies).
+``SHEBAO_ENV=development`` (simulators on, local secrets generated into
+``var/``; ``make run`` sets it), ``test`` (used by pytest) and ``production``
+(every secret must come from the environment, simulators off, secure cookies).
+
+Fail-safe: an unset ``SHEBAO_ENV`` means **production**, so a server never runs
+in development (public SMS outbox, generated secrets) by accident. An unknown
+profile, a production start with a required setting missing, and production with
+``DJANGO_DEBUG=1`` or ``SIMULATORS_ENABLED=1`` all stop the process at start-up
+with ``ImproperlyConfigured`` naming what is wrong.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config.secrets import load_dev_secrets
 
@@ -23,13 +30,44 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # The test profile is chosen by `make test` (and by the root conftest.py); pytest
 # run directly without either still gets it, never the development secrets dir.
-ENV = os.environ.get("SHEBAO_ENV") or ("test" if "pytest" in sys.modules else "development")
+# Anything else without SHEBAO_ENV is production (fail-safe; `make run` says development).
+PROFILES = ("development", "test", "production")
+ENV = os.environ.get("SHEBAO_ENV") or ("test" if "pytest" in sys.modules else "production")
+if ENV not in PROFILES:
+    raise ImproperlyConfigured(f"SHEBAO_ENV={ENV!r} is not a profile; use one of: {', '.join(PROFILES)}")
 PRODUCTION = ENV == "production"
 DEVELOPMENT = ENV == "development"
 PORT = int(os.environ.get("PORT", "8000"))
 
+# Production reads these from the environment, with no default. The secrets are those
+# development generates into var/dev-secrets.json (and /readyz checks); the other
+# names default to simulator values (fake account ids, loopback URL) outside production.
+PRODUCTION_SECRETS = (
+    "SECRET_KEY", "SHEBAO_PII_KEY", "SHEBAO_INDEX_KEY", "SHEBAO_SM2_PRIVATE_KEY",
+    "SMS_ACCESS_KEY_SECRET", "WECHAT_SECRET",
+    "WECHATPAY_MERCHANT_SERIAL_NO", "WECHATPAY_MERCHANT_PRIVATE_KEY", "WECHATPAY_APIV3_KEY",
+    "WECHATPAY_PLATFORM_PUBLIC_KEY", "WECHATPAY_PLATFORM_PUBLIC_KEY_ID",
+)
+PRODUCTION_REQUIRED = (
+    *PRODUCTION_SECRETS,
+    "ALLOWED_HOSTS", "SHEBAO_SELF_URL", "SMS_ACCESS_KEY_ID", "SMS_TEMPLATE_CODE", "WECHAT_APPID", "WECHATPAY_MCHID",
+)
+
 if PRODUCTION:
-    _secrets = {k: os.environ[k] for k in ("SECRET_KEY", "SHEBAO_PII_KEY", "SHEBAO_INDEX_KEY", "SHEBAO_SM2_PRIVATE_KEY")}
+    _missing = [name for name in PRODUCTION_REQUIRED if not os.environ.get(name, "").strip()]
+    if _missing:
+        raise ImproperlyConfigured(
+            "SHEBAO_ENV is production (the default when unset) and these environment variables are missing: "
+            + ", ".join(_missing)
+            + ". Set them, or run with SHEBAO_ENV=development on a developer machine (make run does)."
+        )
+    _refused = [name for name in ("DJANGO_DEBUG", "SIMULATORS_ENABLED") if os.environ.get(name, "0") not in ("", "0")]
+    if _refused:
+        raise ImproperlyConfigured(
+            f"{' and '.join(_refused)} may not be on in production (SHEBAO_ENV is production, the default when unset): "
+            "debug pages leak settings and data, simulators hand out SMS codes to anyone."
+        )
+    _secrets = {k: os.environ[k] for k in PRODUCTION_SECRETS}
 else:
     _secrets = load_dev_secrets(VAR_DIR / "dev-secrets.json")
 
@@ -63,6 +101,9 @@ MIDDLEWARE = [
     "shebao.common.backoffice.BackofficeGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise (static files come precompressed, with ranges); above everything that
+    # writes the body. Django >= 4.2 pads the gzip header at random (BREACH), CSRF tokens are masked.
+    "django.middleware.gzip.GZipMiddleware",
     "shebao.common.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -168,6 +209,9 @@ RATELIMIT_STORAGE_URL = os.environ.get("RATELIMIT_STORAGE_URL") or (REDIS_URL if
 RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "shebao-rl")
 # Reverse proxies in front of the service that append to X-Forwarded-For (shebao.common.client_ip).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+# /readyz names the failing checks (a missing secret...) only to loopback without proxy
+# headers, or to a probe sending this value in X-Readyz-Token (unset: loopback only).
+READYZ_TOKEN = os.environ.get("READYZ_TOKEN", "")
 
 # --- back office (/admin/, shebao.common.backoffice) ---
 # Served only on these host names and/or this port, from these networks; anywhere else 404.
@@ -180,7 +224,7 @@ STAFF_LOGIN_IP_FAILURE_LIMIT = "20 per 15 minutes"  # per client address
 
 # --- sessions and cookies (ASVS v5.0.0-7.3.1/7.3.2, 3.3.x) ---
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
-SESSION_COOKIE_AGE = 8 * 3600  # absolute lifetime
+SESSION_COOKIE_AGE = 8 * 3600  # absolute lifetime from login (SessionIdleTimeoutMiddleware)
 SESSION_IDLE_TIMEOUT_SECONDS = int(os.environ.get("SESSION_IDLE_TIMEOUT_SECONDS", "900"))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -218,7 +262,7 @@ SIM_STATE_DIR = Path(os.environ.get("SIM_STATE_DIR", VAR_DIR / "sim"))
 
 SMS = {
     "PROVIDER": os.environ.get("SMS_PROVIDER", "aliyun"),
-    "ENDPOINT": os.environ.get("SMS_ENDPOINT", f"{SELF_URL}/sim/sms/"),
+    "ENDPOINT": os.environ.get("SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/" if PRODUCTION else f"{SELF_URL}/sim/sms/"),
     "ACCESS_KEY_ID": os.environ.get("SMS_ACCESS_KEY_ID", "sim-access-key"),
     "ACCESS_KEY_SECRET": os.environ.get("SMS_ACCESS_KEY_SECRET", _secrets.get("SMS_ACCESS_KEY_SECRET", "")),
     "SIGN_NAME": os.environ.get("SMS_SIGN_NAME", "广西税务"),
@@ -230,8 +274,8 @@ SMS = {
 WECHAT = {
     "APPID": os.environ.get("WECHAT_APPID", "wx_sim_12366"),
     "SECRET": os.environ.get("WECHAT_SECRET", _secrets.get("WECHAT_SECRET", "")),
-    "OPEN_BASE": os.environ.get("WECHAT_OPEN_BASE", f"{SELF_URL}/sim/wechat/open"),
-    "API_BASE": os.environ.get("WECHAT_API_BASE", f"{SELF_URL}/sim/wechat/api"),
+    "OPEN_BASE": os.environ.get("WECHAT_OPEN_BASE", "https://open.weixin.qq.com" if PRODUCTION else f"{SELF_URL}/sim/wechat/open"),
+    "API_BASE": os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com" if PRODUCTION else f"{SELF_URL}/sim/wechat/api"),
     "TIMEOUT_SECONDS": float(os.environ.get("WECHAT_TIMEOUT_SECONDS", "5")),
 }
 

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from shebao.archive.integrity import canonical_json, iso_utc, link_hash, lock_head
 from shebao.audit.models import ActorKind, AuditEvent, AuditHead, Outcome
 from shebao.common import crypto
+from shebao.common.client_ip import client_ip
 from shebao.common.logging import request_id_var
 
 if TYPE_CHECKING:
@@ -38,6 +39,14 @@ def mask_ip(value: str | None) -> str | None:
         return None
     prefix = 24 if address.version == 4 else 48
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
+
+
+def _masked_client_ip(request: HttpRequest | None) -> str | None:
+    """The person's address as the trusted proxies report it (TRUSTED_PROXY_COUNT), masked;
+    None without a request or a peer address."""
+    if request is None or not request.META.get("REMOTE_ADDR"):
+        return None
+    return mask_ip(client_ip(request))
 
 
 def _request_id(request: HttpRequest | None) -> str:
@@ -125,7 +134,7 @@ def audit_record(
         subject_ref=subject_ref,
         outcome=Outcome(outcome).value,
         changes=_clean_changes(changes),
-        ip=mask_ip(request.META.get("REMOTE_ADDR")) if request is not None else None,
+        ip=_masked_client_ip(request),
         request_id=_request_id(request),
         digest_algorithm=crypto.digest_algorithm(),
     )

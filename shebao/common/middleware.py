@@ -1,6 +1,6 @@
 """Cross-cutting HTTP concerns: request id, security headers (strict CSP, no
-inline script), session idle timeout (ASVS v5.0.0-7.3.1), 429 when every
-password-check slot is taken."""
+inline script, no-store), session idle timeout and absolute lifetime (ASVS v5.0.0-7.3.1/7.3.2),
+429 when every password-check slot is taken."""
 
 from __future__ import annotations
 
@@ -67,13 +67,40 @@ class SecurityHeadersMiddleware:
         response.setdefault("Content-Security-Policy", self.csp)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if getattr(request, "user", None) is not None and request.user.is_authenticated:
-            # Pages with personal data are never cached (ASVS v5.0.0-14.3.2).
+            # A signed-in person's pages are never cached, whatever the view says (ASVS v5.0.0-14.3.2).
+            response["Cache-Control"] = "no-store"
+        elif not response.has_header("Cache-Control"):
+            # Anonymous pages echo personal data too (a registration or login form shown again
+            # with the ID number after an error): every dynamic response is no-store unless its
+            # view deliberately marks itself cacheable (django.views.decorators.cache.cache_control);
+            # none does today. Static files never reach here (WhiteNoise answers above).
             response["Cache-Control"] = "no-store"
         return response
 
 
+LOGIN_AT_KEY = "_login_at"
+
+
+def session_seconds() -> float:
+    """Wall-clock seconds for session lifetimes. Not shebao.common.clock: tests move that
+    business clock by days to exercise date rules, and must not be logged out by it."""
+    return time.time()
+
+
+def record_login(sender, request, user, **kwargs) -> None:
+    """``user_logged_in`` receiver (connected in CommonConfig.ready): every login -- SMS
+    login, the admin's, ``Client.force_login`` -- stamps its session with the login time,
+    from which SessionIdleTimeoutMiddleware ends it SESSION_COOKIE_AGE later."""
+    if request is not None and hasattr(request, "session"):
+        request.session[LOGIN_AT_KEY] = int(session_seconds())
+
+
 class SessionIdleTimeoutMiddleware:
-    """Log a person out after SESSION_IDLE_TIMEOUT_SECONDS without a request."""
+    """Log a person out after SESSION_IDLE_TIMEOUT_SECONDS without a request, and in any
+    case SESSION_COOKIE_AGE (8 h) after login however active the session was: the
+    database expiry of a session slides with every save (the idle stamp below saves),
+    so the absolute limit is enforced here from the login time. A signed-in session
+    without one (created before the limit existed) is stamped on its first request."""
 
     KEY = "_last_seen"
 
@@ -82,11 +109,17 @@ class SessionIdleTimeoutMiddleware:
 
     def __call__(self, request):
         if request.user.is_authenticated:
-            now = int(time.time())
+            now = int(session_seconds())
             last = request.session.get(self.KEY, now)
+            login_at = request.session.get(LOGIN_AT_KEY)
+            if login_at is not None and now - login_at >= settings.SESSION_COOKIE_AGE:
+                logout(request)
+                return redirect(f"{redirect_login_url()}?expired=1")
             if now - last > settings.SESSION_IDLE_TIMEOUT_SECONDS:
                 logout(request)
                 return redirect(f"{redirect_login_url()}?timeout=1")
+            if login_at is None:
+                request.session[LOGIN_AT_KEY] = now
             if now - last >= 30 or self.KEY not in request.session:  # avoid a session write per request
                 request.session[self.KEY] = now
         return self.get_response(request)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -26,7 +28,34 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
+# Headers a reverse proxy adds: a request carrying one came through a proxy, even from loopback.
+PROXY_HEADERS = (
+    "HTTP_FORWARDED", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_REAL_IP", "HTTP_VIA", "HTTP_TRUE_CLIENT_IP", "HTTP_X_CLIENT_IP",
+)
+
+
+def readyz_details_allowed(request) -> bool:
+    """Which check failed (a missing secret, a broken key) is for operators only: a probe
+    on the host itself (loopback, no proxy header) or one carrying ``X-Readyz-Token``
+    equal to ``READYZ_TOKEN`` (compared in constant time; an empty setting matches nothing)."""
+    from django.conf import settings
+    from django.utils.crypto import constant_time_compare
+
+    token = getattr(settings, "READYZ_TOKEN", "")
+    sent = request.headers.get("X-Readyz-Token", "")
+    if token and sent and constant_time_compare(sent, token):
+        return True
+    try:
+        loopback = ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
+    except ValueError:
+        return False
+    return loopback and not any(request.META.get(h) for h in PROXY_HEADERS)
+
+
 def readyz(request):
+    """200 when the database and every adapter are usable, else 503. Everyone gets the
+    status; only ``readyz_details_allowed`` callers get the checks."""
     checks = {}
     try:
         with connection.cursor() as cur:
@@ -38,7 +67,10 @@ def readyz(request):
 
     checks.update(adapter_checks())
     ready = all(v == "ok" for v in checks.values())
-    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+    body = {"status": "ok" if ready else "unavailable"}
+    if readyz_details_allowed(request):
+        body["checks"] = checks
+    return JsonResponse(body, status=200 if ready else 503)
 
 
 @require_POST

@@ -25,6 +25,50 @@ def test_readyz_unavailable_when_an_adapter_is_not_configured(client, settings):
     assert response.json()["checks"]["sms"] == "error: SMS missing ACCESS_KEY_SECRET"
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"REMOTE_ADDR": "203.0.113.9"},  # straight from the internet
+        {"REMOTE_ADDR": "10.0.0.5"},  # a neighbour on the private network
+        {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.9"},  # through a proxy on the host
+        {"REMOTE_ADDR": "127.0.0.1", "HTTP_FORWARDED": "for=203.0.113.9"},
+        {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_REAL_IP": "203.0.113.9"},
+        {"REMOTE_ADDR": "203.0.113.9", "HTTP_X_READYZ_TOKEN": "wrong-token"},
+        {"REMOTE_ADDR": "203.0.113.9", "HTTP_X_READYZ_TOKEN": ""},
+    ],
+)
+def test_readyz_tells_the_public_only_the_status(client, settings, headers):
+    settings.READYZ_TOKEN = "s3cret-probe-token"
+    assert client.get("/readyz", **headers).json() == {"status": "ok"}
+    settings.SMS = {**settings.SMS, "ACCESS_KEY_SECRET": ""}
+    response = client.get("/readyz", **headers)
+    assert response.status_code == 503  # the same code as for an operator
+    assert response.json() == {"status": "unavailable"}
+    assert "ACCESS_KEY_SECRET" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"REMOTE_ADDR": "127.0.0.1"},
+        {"REMOTE_ADDR": "::1"},
+        {"REMOTE_ADDR": "203.0.113.9", "HTTP_X_FORWARDED_FOR": "198.51.100.1", "HTTP_X_READYZ_TOKEN": "s3cret-probe-token"},
+    ],
+)
+def test_readyz_details_for_loopback_or_the_token(client, settings, headers):
+    settings.READYZ_TOKEN = "s3cret-probe-token"
+    settings.SMS = {**settings.SMS, "ACCESS_KEY_SECRET": ""}
+    response = client.get("/readyz", **headers)
+    assert response.status_code == 503
+    assert response.json()["checks"]["sms"] == "error: SMS missing ACCESS_KEY_SECRET"
+
+
+def test_readyz_empty_token_setting_matches_no_header(client, settings):
+    settings.READYZ_TOKEN = ""
+    body = client.get("/readyz", REMOTE_ADDR="203.0.113.9", HTTP_X_READYZ_TOKEN="").json()
+    assert body == {"status": "ok"}
+
+
 def test_home_has_four_modules_manual_and_elderly_switch(client):
     page = client.get("/").content.decode()
     for text in ("用户中心", "涉费业务", "查询业务", "公众服务", "操作手册", "大字版"):
