@@ -219,3 +219,12 @@ def test_change_while_the_check_is_unavailable_changes_nothing(client, sims, dem
     assert _zhang().mobile == ZHANG[4]
     assert SmsChallenge.objects.filter(purpose="change_mobile").get().used_at is None
     assert ArchiveRecord.objects.filter(business_type="info_update").count() == 0
+
+
+def test_the_pages_tell_the_person_about_the_check(client, sims, demo_people):
+    """PIPL art. 23: the person is told who gets their data for the check, and what is kept."""
+    page = client.get("/accounts/register").content.decode()
+    assert "请使用本人实名登记的手机号码" in page
+    assert "阿里云身份核验服务" in page and "只保存核验结论、核验流水号和核验时间" in page
+    login(client, sims, demo_id(ZHANG), DEMO_PASSWORD)
+    assert "新手机号码须为本人实名登记的号码" in client.get("/accounts/me/mobile").content.decode()
