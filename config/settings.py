@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "shebao.common.middleware.RequestIdMiddleware",
     "shebao.common.middleware.AllowedMethodsMiddleware",
+    "shebao.common.backoffice.BackofficeGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "shebao.common.middleware.SecurityHeadersMiddleware",
@@ -67,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "shebao.common.middleware.PasswordChecksBusyMiddleware",
     "shebao.common.middleware.SessionIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -112,13 +114,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.Account"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "shebao.common.hashers.CappedArgon2PasswordHasher",  # Django's argon2, PASSWORD_CHECKS_IN_FLIGHT at a time
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 if ENV == "test":
     # Fast hashing in tests only; production and development use argon2.
     PASSWORD_HASHERS = ["shebao.common.hashers.FastArgon2PasswordHasher", *PASSWORD_HASHERS]
 LOGIN_URL = "accounts:login"
+# argon2 hashes in flight per process (about 100 MiB each); past the cap, after waiting
+# PASSWORD_CHECK_WAIT_SECONDS for a slot, the request gets 429 (shebao.common.hashers).
+PASSWORD_CHECKS_IN_FLIGHT = int(os.environ.get("PASSWORD_CHECKS_IN_FLIGHT", "4"))
+PASSWORD_CHECK_WAIT_SECONDS = float(os.environ.get("PASSWORD_CHECK_WAIT_SECONDS", "0.5"))
+PASSWORD_CHECK_RETRY_AFTER_SECONDS = 2
 
 LANGUAGE_CODE = "zh-hans"
 TIME_ZONE = "Asia/Shanghai"
@@ -161,6 +168,15 @@ RATELIMIT_STORAGE_URL = os.environ.get("RATELIMIT_STORAGE_URL") or (REDIS_URL if
 RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "shebao-rl")
 # Reverse proxies in front of the service that append to X-Forwarded-For (shebao.common.client_ip).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# --- back office (/admin/, shebao.common.backoffice) ---
+# Served only on these host names and/or this port, from these networks; anywhere else 404.
+# Production: off until BACKOFFICE_HOSTS or BACKOFFICE_PORT is set (the host also in ALLOWED_HOSTS).
+ADMIN_HOSTS = [h.strip() for h in os.environ.get("BACKOFFICE_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver").split(",") if h.strip()]
+ADMIN_PORT = int(os.environ["BACKOFFICE_PORT"]) if os.environ.get("BACKOFFICE_PORT") else None
+ADMIN_ALLOWED_NETWORKS = [n.strip() for n in os.environ.get("BACKOFFICE_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128").split(",") if n.strip()]
+STAFF_LOGIN_FAILURE_LIMIT = "5 per 15 minutes"  # per username
+STAFF_LOGIN_IP_FAILURE_LIMIT = "20 per 15 minutes"  # per client address
 
 # --- sessions and cookies (ASVS v5.0.0-7.3.1/7.3.2, 3.3.x) ---
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
@@ -207,6 +223,8 @@ SMS = {
     "ACCESS_KEY_SECRET": os.environ.get("SMS_ACCESS_KEY_SECRET", _secrets.get("SMS_ACCESS_KEY_SECRET", "")),
     "SIGN_NAME": os.environ.get("SMS_SIGN_NAME", "广西税务"),
     "TEMPLATE_CODE": os.environ.get("SMS_TEMPLATE_CODE", "SMS_000001"),
+    # notice (not code) template: "您的账号手机号码已于${time}更换为${mobile}..." (shebao.adapters.sms.simulator)
+    "NOTICE_MOBILE_CHANGED_TEMPLATE_CODE": os.environ.get("SMS_NOTICE_MOBILE_CHANGED_TEMPLATE_CODE", "SMS_000002"),
     "TIMEOUT_SECONDS": float(os.environ.get("SMS_TIMEOUT_SECONDS", "5")),
 }
 WECHAT = {
@@ -261,8 +279,12 @@ OTP_TTL_SECONDS = 300
 OTP_MIN_INTERVAL_SECONDS = 60 if PRODUCTION else int(os.environ.get("OTP_MIN_INTERVAL_SECONDS", "60"))
 OTP_MAX_PER_DAY = 10
 OTP_MAX_ATTEMPTS = 5
+# Password guesses (shebao.accounts.throttle): per account (ID number and mobile together),
+# moving windows; per client address, failures whatever the identifier.
 LOGIN_MAX_FAILURES = 5
 LOGIN_LOCK_SECONDS = 15 * 60
+LOGIN_MAX_FAILURES_PER_DAY = 15
+LOGIN_IP_FAILURE_LIMIT = os.environ.get("LOGIN_IP_FAILURE_LIMIT", "30 per 15 minutes")
 STEP_UP_VALID_SECONDS = 300
 
 LOGGING = {

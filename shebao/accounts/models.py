@@ -102,16 +102,3 @@ class WechatBinding(models.Model):
     def __str__(self) -> str:
         return f"微信绑定 {self.pk}"
 
-
-class LoginThrottle(models.Model):
-    """Failed-login counter per identifier (blind index of what was typed), kept
-    whether or not an account exists, so locking never tells a stranger which
-    identifiers are registered (ASVS v5.0.0-6.3.1, 6.3.8)."""
-
-    identifier_index = BlindIndexField(unique=True)
-    failures = models.PositiveIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"登录限制 {self.identifier_index[:8]}"

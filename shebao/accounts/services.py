@@ -11,12 +11,14 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 
-from shebao.accounts.models import Account, LoginThrottle, SmsPurpose, WechatBinding
+from shebao.accounts import throttle
+from shebao.accounts.models import Account, SmsPurpose, WechatBinding
 from shebao.accounts.otp import OtpError, mobile_index, otp_consume
 from shebao.adapters.identity import IdentityCheckUnavailable, IdentityOutcome, IdentityVerdict, get_identity_check
 from shebao.archive.services import archive_append
 from shebao.audit.services import audit_record
 from shebao.common import crypto
+from shebao.common.hashers import password_check_slot
 from shebao.common.idempotency import fingerprint, idempotency_claim, idempotency_complete
 from shebao.common.masking import mask_address, mask_id_number, mask_mobile, mask_name
 from shebao.core.selectors import identity_index
@@ -158,10 +160,6 @@ def _account_create(*, data: Registration, id_index: str, now: dt.datetime, verd
 
 
 # ---------------------------------------------------------------- login
-def _identifier_index(identifier: str) -> str:
-    return crypto.blind_index(identifier.strip().upper(), purpose="login-identifier")
-
-
 def _find_login_account(identifier: str) -> Account | None:
     ident = identifier.strip().upper()
     if ident.isdigit() and len(ident) == 11:
@@ -176,35 +174,31 @@ def _find_login_account(identifier: str) -> Account | None:
 
 def login_check_password(*, identifier: str, password: str, now: dt.datetime, request=None) -> Account:
     """First login step (REQUIREMENTS §1.3): document number or mobile + password.
-    The same message whether the account exists or not; after
-    LOGIN_MAX_FAILURES failures the identifier is locked for LOGIN_LOCK_SECONDS."""
-    index = _identifier_index(identifier)
-    with transaction.atomic():
-        throttle, _ = LoginThrottle.objects.select_for_update().get_or_create(identifier_index=index, defaults={"updated_at": now})
-        if throttle.locked_until and throttle.locked_until > now:
-            minutes = max(1, int((throttle.locked_until - now).total_seconds() // 60) + 1)
-            raise AccountError(f"登录失败次数过多，请{minutes}分钟后再试")
-        account = _find_login_account(identifier)
+    The same message whether the account exists or not. Failures are counted per
+    account (ID number and mobile together), per typed identifier when it matches no
+    account, and per client address -- see shebao.accounts.throttle for the windows.
+    The password check holds an argon2 slot (shebao.common.hashers); when none is free
+    PasswordChecksBusy propagates (429) before anything is counted."""
+    account = _find_login_account(identifier)
+    subject = throttle.account_subject(account) if account is not None else throttle.identifier_subject(identifier)
+    with password_check_slot():
+        try:
+            throttle.attempt_begin(subject, request)
+        except throttle.Locked as exc:
+            raise AccountError(str(exc)) from None
         if account is None:
             make_password(password)  # same work as a real check: no timing oracle
             ok = False
         else:
             ok = account.check_password(password)
-        if ok:
-            throttle.failures = 0
-            throttle.locked_until = None
-        else:
-            throttle.failures += 1
-            if throttle.failures >= settings.LOGIN_MAX_FAILURES:
-                throttle.locked_until = now + dt.timedelta(seconds=settings.LOGIN_LOCK_SECONDS)
-                throttle.failures = 0
-        throttle.updated_at = now
-        throttle.save()
+    if ok:
+        throttle.attempt_succeeded(subject)
+        locked = None
+    else:
+        locked = throttle.attempt_failed(subject, request)
     audit_record(actor=account if ok else None, action="account.login.password", outcome="success" if ok else "failure", request=request, now=now)
     if not ok:
-        if throttle.locked_until:
-            raise AccountError(f"登录失败次数过多，请{settings.LOGIN_LOCK_SECONDS // 60}分钟后再试")
-        raise AccountError(LOGIN_FAILED_MESSAGE)
+        raise AccountError(str(locked) if locked else LOGIN_FAILED_MESSAGE)
     return account
 
 
@@ -221,10 +215,23 @@ def login_verify_code(*, account: Account, code: str, now: dt.datetime, request=
 def account_change_mobile(*, account: Account, new_mobile: str, sms_code: str, password: str, now: dt.datetime, request=None) -> None:
     """信息维护 (REQUIREMENTS §1.2): a new mobile, verified by a code sent to it,
     after re-entering the password (ASVS v5.0.0-7.5.1), that passes the carrier
-    real-name check with the account's own name and document; archived and audited."""
-    if not account.check_password(password):
+    real-name check with the account's own name and document; archived and audited.
+    The password re-check counts in the login throttle of the account (a session is
+    no password oracle). After the change the account's other sessions end and the
+    old number gets a notice (_after_mobile_change)."""
+    subject = throttle.account_subject(account)
+    with password_check_slot():
+        try:
+            throttle.attempt_begin(subject, request)
+        except throttle.Locked as exc:
+            audit_record(actor=account, action="account.change_mobile", outcome="failure", request=request, now=now)
+            raise AccountError(str(exc)) from None
+        ok = account.check_password(password)
+    if not ok:
+        locked = throttle.attempt_failed(subject, request)
         audit_record(actor=account, action="account.change_mobile", outcome="failure", request=request, now=now)
-        raise AccountError("登录密码不正确")
+        raise AccountError(str(locked) if locked else "登录密码不正确")
+    throttle.attempt_succeeded(subject)
     if new_mobile == account.mobile:
         raise AccountError("新手机号码与原号码相同")
     if not get_identity_check().supports(account.id_type):
@@ -246,6 +253,36 @@ def account_change_mobile(*, account: Account, new_mobile: str, sms_code: str, p
             )
     if error:
         raise AccountError(error)
+    _after_mobile_change(account=account, old_mobile=old, now=now, request=request)
+
+
+def _after_mobile_change(*, account: Account, old_mobile: str, now: dt.datetime, request=None) -> None:
+    """End the account's other sessions (the current one stays) and send the old number a
+    notice, both audited. A failed notice is logged and audited, never undoes the change."""
+    from shebao.accounts.sessions import end_other_sessions
+    from shebao.adapters.sms import SmsError, get_sms_gateway
+
+    session = getattr(request, "session", None)
+    ended = end_other_sessions(account, keep=session.session_key if session is not None else None)
+    audit_record(
+        actor=account, action="account.sessions.end_others", subject_type="account", subject_ref=account.public_id,
+        changes={"other_sessions": {"old": ended, "new": 0}}, request=request, now=now,
+    )
+    from django.utils import timezone
+
+    local = timezone.localtime(now)
+    params = {"time": f"{local.month}月{local.day}日{local:%H:%M}", "mobile": mask_mobile(account.mobile)}
+    try:
+        get_sms_gateway().send_notice(mobile=old_mobile, notice="mobile_changed", params=params, request_id=getattr(request, "request_id", ""))
+        sent = True
+    except SmsError as exc:
+        logger.warning("mobile change notice not sent: %s", getattr(exc, "code", ""), extra={"subject_ref": account.public_id})
+        sent = False
+    audit_record(
+        actor=account, action="account.change_mobile.notice", subject_type="account", subject_ref=account.public_id,
+        outcome="success" if sent else "failure", changes={"notice_to": {"old": mask_mobile(old_mobile), "new": ""}},
+        request=request, now=now,
+    )
 
 
 def account_update_address(*, account: Account, address: str, now: dt.datetime, request=None) -> None:

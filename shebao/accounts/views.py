@@ -167,7 +167,10 @@ def change_mobile(request):
         except services.AccountError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"手机号码已更换为 {mask_mobile(d['mobile'])}")
+            messages.success(
+                request,
+                f"手机号码已更换为 {mask_mobile(d['mobile'])}。您在其他设备上的登录已全部退出，原手机号码将收到变更提醒短信。",
+            )
             return redirect("accounts:me")
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/change_mobile.html", {"form": form}, status=status)

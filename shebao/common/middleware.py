@@ -1,5 +1,6 @@
 """Cross-cutting HTTP concerns: request id, security headers (strict CSP, no
-inline script), session idle timeout (ASVS v5.0.0-7.3.1)."""
+inline script), session idle timeout (ASVS v5.0.0-7.3.1), 429 when every
+password-check slot is taken."""
 
 from __future__ import annotations
 
@@ -89,6 +90,28 @@ class SessionIdleTimeoutMiddleware:
             if now - last >= 30 or self.KEY not in request.session:  # avoid a session write per request
                 request.session[self.KEY] = now
         return self.get_response(request)
+
+
+class PasswordChecksBusyMiddleware:
+    """Answer ``PasswordChecksBusy`` (shebao.common.hashers: every argon2 slot of this
+    process is taken) with 429, ``Retry-After`` and a Chinese page, instead of a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from shebao.common.hashers import PasswordChecksBusy
+
+        if not isinstance(exception, PasswordChecksBusy):
+            return None
+        from django.shortcuts import render
+
+        response = render(request, "web/error.html", {"title": "系统繁忙", "message": "系统繁忙，请稍后再试"}, status=429)
+        response["Retry-After"] = str(settings.PASSWORD_CHECK_RETRY_AFTER_SECONDS)
+        return response
 
 
 def redirect_login_url() -> str:

@@ -94,3 +94,26 @@ def test_one_redis_client_per_pool_shared_by_operations_and_threads(redis_sessio
     assert not errors
     cache.set("k", {"v": 1})
     assert cache.get("k") == {"v": 1} and backend._cache.get_client() is client
+
+
+def test_mobile_change_ends_the_other_sessions_in_redis_and_database(client, sims, clock, demo_people, redis_sessions):
+    from django.test import Client
+
+    from shebao.accounts.models import Account
+
+    zhang = next(a for a in Account.objects.all() if a.name == DEMO_PEOPLE[0][0])
+    elsewhere = Client()
+    elsewhere.force_login(zhang)
+    other_key = elsewhere.cookies["sessionid"].value
+    client.force_login(zhang)
+    key = client.cookies["sessionid"].value
+    assert _cached(other_key) is not None
+
+    new = "13700005555"
+    client.post("/accounts/me/mobile", {"action": "send_code", "mobile": new})
+    response = client.post("/accounts/me/mobile", {"action": "save", "mobile": new, "sms_code": sims.last_code(new), "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    assert _cached(other_key) is None
+    assert not Session.objects.filter(session_key=other_key).exists()
+    assert elsewhere.get("/accounts/me").status_code == 302
+    assert Session.objects.filter(session_key=key).exists() and client.get("/accounts/me").status_code == 200

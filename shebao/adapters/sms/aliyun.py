@@ -102,12 +102,14 @@ class AliyunSmsGateway:
         clock: Callable[[], dt.datetime] = _service_now,
         nonce_factory: Callable[[], str] = lambda: uuid.uuid4().hex,
         http: OutgoingHttp | None = None,
+        notice_templates: Mapping[str, str] | None = None,
     ):
         self.endpoint = endpoint
         self.access_key_id = access_key_id
         self._secret = access_key_secret
         self.sign_name = sign_name
         self.template_code = template_code
+        self.notice_templates = {name: code for name, code in (notice_templates or {}).items() if code}
         self.region_id = region_id
         self._clock = clock
         self._nonce = nonce_factory
@@ -136,12 +138,23 @@ class AliyunSmsGateway:
         ``TemplateParam`` is ``{"code": "<code>"}`` (JSON, string values only),
         ``OutId`` carries our request id. Raises ``SmsRateLimited`` on per-number
         flow control, ``SmsError`` (``retryable`` set) on anything else."""
+        return self._send(mobile=mobile, template_code=self.template_code, params={"code": str(code)}, request_id=request_id)
+
+    def send_notice(self, *, mobile: str, notice: str, params: Mapping[str, str], request_id: str) -> SmsResult:
+        """``SendSms`` of a notice template (``notice_templates`` maps its name to the
+        Aliyun TemplateCode); the same errors as ``send_code``."""
+        template_code = self.notice_templates.get(notice)
+        if not template_code:
+            raise SmsError(f"no SMS template configured for notice {notice!r}", code="NoTemplate")
+        return self._send(mobile=mobile, template_code=template_code, params={k: str(v) for k, v in params.items()}, request_id=request_id)
+
+    def _send(self, *, mobile: str, template_code: str, params: Mapping[str, str], request_id: str) -> SmsResult:
         params = self.signed_params(
             {
                 "PhoneNumbers": mobile,
                 "SignName": self.sign_name,
-                "TemplateCode": self.template_code,
-                "TemplateParam": json.dumps({"code": str(code)}, ensure_ascii=False, separators=(",", ":")),
+                "TemplateCode": template_code,
+                "TemplateParam": json.dumps(dict(params), ensure_ascii=False, separators=(",", ":")),
                 "OutId": request_id,
             }
         )

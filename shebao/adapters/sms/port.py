@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,4 +32,9 @@ class SmsGateway(Protocol):
     def send_code(self, *, mobile: str, code: str, request_id: str) -> SmsResult:
         """Send a verification code (template with one ``code`` parameter) to an
         11-digit mainland mobile number."""
+        ...
+
+    def send_notice(self, *, mobile: str, notice: str, params: Mapping[str, str], request_id: str) -> SmsResult:
+        """Send a notice (not a code) by its name, e.g. ``"mobile_changed"``, with the
+        template's string parameters; an unknown or unconfigured notice raises ``SmsError``."""
         ...

@@ -41,6 +41,7 @@ from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CODE_TEMPLATE_TEXT = "您的验证码为${code}，5分钟内有效，请勿泄露给他人。"
+MOBILE_CHANGED_TEMPLATE_TEXT = "您的社保费掌上办账号手机号码已于${time}更换为${mobile}。如非本人操作，请立即致电12366。"
 MAX_SKEW = dt.timedelta(minutes=15)
 FLOW_WINDOWS = ((dt.timedelta(minutes=1), 1, "分钟级"), (dt.timedelta(hours=1), 5, "小时级"))
 DAY_PERMITS = 10
@@ -167,7 +168,10 @@ class SmsSimulator:
             sms = settings.SMS
             key_id = sms["ACCESS_KEY_ID"] if key_id is None else key_id
             secret = sms["ACCESS_KEY_SECRET"] if secret is None else secret
-            templates = {sms["TEMPLATE_CODE"]: CODE_TEMPLATE_TEXT} if templates is None else templates
+            if templates is None:
+                templates = {sms["TEMPLATE_CODE"]: CODE_TEMPLATE_TEXT}
+                if sms.get("NOTICE_MOBILE_CHANGED_TEMPLATE_CODE"):
+                    templates[sms["NOTICE_MOBILE_CHANGED_TEMPLATE_CODE"]] = MOBILE_CHANGED_TEMPLATE_TEXT
             self._config = (key_id, secret, templates)
         return key_id, secret, templates
 
@@ -271,8 +275,9 @@ class SmsSimulator:
             if system_error:
                 raise RpcError("isp.SYSTEM_ERROR", "isp.SYSTEM_ERROR")
             phones, text, template_params = self._check_message(params)
-            for phone in phones if self.flow_control else ():
-                self._check_flow_control(conn, phone, now)
+            code_templates = self._code_templates()
+            for phone in phones if self.flow_control and params["TemplateCode"] in code_templates else ():
+                self._check_flow_control(conn, phone, now, code_templates)
             biz_id = f"{secrets.randbelow(10**18):018d}^0"
             stored = (params["SignName"], params["TemplateCode"], json.dumps(template_params, ensure_ascii=False), text)
             conn.executemany(
@@ -325,13 +330,19 @@ class SmsSimulator:
             text = text.replace("${" + name + "}", values[name])
         return [m.group(1) for m in matches if m], f"【{params['SignName']}】{text}", values
 
+    def _code_templates(self) -> list[str]:
+        """Verification-code templates (those with a ``${code}``): only they are flow-controlled."""
+        return [code for code, text in self._credentials()[2].items() if "${code}" in text]
+
     @staticmethod
-    def _check_flow_control(conn: sqlite3.Connection, phone: str, now: dt.datetime) -> None:
-        """Aliyun per-number verification-code flow control: 1/minute, 5/hour, 10/day."""
+    def _check_flow_control(conn: sqlite3.Connection, phone: str, now: dt.datetime, code_templates: list[str]) -> None:
+        """Aliyun per-number verification-code flow control: 1/minute, 5/hour, 10/day
+        (codes only; notice templates are not counted)."""
+        marks = ",".join("?" * len(code_templates))
 
         def count_since(start: dt.datetime) -> int:
-            sql = "SELECT COUNT(*) FROM messages WHERE phone = ? AND sent_at > ?"
-            return conn.execute(sql, (phone, _iso(start))).fetchone()[0]
+            sql = f"SELECT COUNT(*) FROM messages WHERE phone = ? AND sent_at > ? AND template_code IN ({marks})"  # noqa: S608 - placeholders only
+            return conn.execute(sql, (phone, _iso(start), *code_templates)).fetchone()[0]
 
         for window, permits, label in FLOW_WINDOWS:
             if count_since(now - window) >= permits:

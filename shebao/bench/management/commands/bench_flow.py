@@ -183,6 +183,7 @@ class Command(BaseCommand):
             WECHAT_API_BASE=f"{sim_url}/sim/wechat/api", WECHATPAY_BASE_URL=f"{sim_url}/sim/wxpay",
             WECHATPAY_NOTIFY_URL=f"{service_url}/api/pay/wechatpay/notify", WECHATPAY_CASHIER_URL=f"{sim_url}/sim/wxpay/cashier",
             OTP_MIN_INTERVAL_SECONDS="0",  # a payer's login and step-up codes come within a second
+            PASSWORD_CHECK_WAIT_SECONDS="30",  # set-up logins queue for an argon2 slot instead of 429
             SHEBAO_CRYPTO_SUITE=opts["crypto_suite"],
             REDIS_URL=opts["redis_url"], CACHE_KEY_PREFIX=opts["cache_prefix"],
             PYTHONUNBUFFERED="1",
