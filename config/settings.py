@@ -279,6 +279,20 @@ WECHAT = {
     "TIMEOUT_SECONDS": float(os.environ.get("WECHAT_TIMEOUT_SECONDS", "5")),
 }
 
+# Real-name check (实名核验, REQUIREMENTS §1.1): Aliyun Cloudauth Mobile3MetaDetailVerify, the
+# carrier three-element check. The AccessKey defaults to the SMS one (one Aliyun account);
+# PARAM_TYPE "md5" sends only hashes of the name, ID number and mobile.
+IDENTITY_CHECK = {
+    "PROVIDER": os.environ.get("IDENTITY_CHECK_PROVIDER", "aliyun"),
+    "ENDPOINT": os.environ.get(
+        "IDENTITY_CHECK_ENDPOINT", "https://cloudauth.aliyuncs.com/" if PRODUCTION else f"{SELF_URL}/sim/identity/"
+    ),
+    "ACCESS_KEY_ID": os.environ.get("IDENTITY_CHECK_ACCESS_KEY_ID", SMS["ACCESS_KEY_ID"]),
+    "ACCESS_KEY_SECRET": os.environ.get("IDENTITY_CHECK_ACCESS_KEY_SECRET", SMS["ACCESS_KEY_SECRET"]),
+    "PARAM_TYPE": os.environ.get("IDENTITY_CHECK_PARAM_TYPE", "md5"),
+    "TIMEOUT_SECONDS": float(os.environ.get("IDENTITY_CHECK_TIMEOUT_SECONDS", "5")),
+}
+
 PAYMENT = {
     "WECHATPAY": {
         "MCHID": os.environ.get("WECHATPAY_MCHID", "1900000109"),

@@ -50,6 +50,21 @@ class Simulators:
         response = httpx.post(f"{self.url}/sim/{system}/_control", json=switches, timeout=5)
         assert response.status_code in (200, 204), response.text
 
+    def carrier_record(self, mobile: str, name: str = "", id_number: str = "", *, no_record: bool = False) -> None:
+        """Put the identity simulator's carrier record of ``mobile``: its real-name owner,
+        or (``no_record``) the fact that the carriers hold none (POST /sim/identity/_subscribers)."""
+        import httpx
+
+        body = {"mobile": mobile, "no_record": True} if no_record else {"mobile": mobile, "name": name, "id_number": id_number}
+        response = httpx.post(f"{self.url}/sim/identity/_subscribers", json=body, timeout=5)
+        assert response.status_code == 200, response.text
+
+    def identity_calls(self) -> list[dict]:
+        """The verdicts the identity simulator gave, oldest first (no values sent, only codes)."""
+        from shebao.adapters.identity.simulator import read_calls
+
+        return read_calls(self.state_dir / "identity.sqlite3")
+
     def messages(self, mobile: str | None = None) -> list[dict]:
         from shebao.adapters.sms.simulator import read_outbox
 
@@ -58,7 +73,7 @@ class Simulators:
 
 @pytest.fixture
 def sims(request, tmp_path, settings):
-    """SMS and WeChat simulators mounted under /sim/ on a fresh loopback port
+    """SMS, WeChat, WeChat Pay and identity-check simulators mounted under /sim/ on a fresh loopback port
     (sharing the test's clock when the test uses the ``clock`` fixture)."""
     from django.core.wsgi import get_wsgi_application
 
@@ -71,6 +86,7 @@ def sims(request, tmp_path, settings):
     server = LoopbackServer(SimulatorDispatcher(get_wsgi_application(), state_dir=state_dir, clock=sim_clock)).start()
     settings.SELF_URL = server.url
     settings.SMS = {**settings.SMS, "ENDPOINT": f"{server.url}/sim/sms/"}
+    settings.IDENTITY_CHECK = {**settings.IDENTITY_CHECK, "ENDPOINT": f"{server.url}/sim/identity/"}
     settings.WECHAT = {**settings.WECHAT, "OPEN_BASE": f"{server.url}/sim/wechat/open", "API_BASE": f"{server.url}/sim/wechat/api"}
     settings.PAYMENT = {"WECHATPAY": {**settings.PAYMENT["WECHATPAY"], "BASE_URL": f"{server.url}/sim/wxpay",
                                       "NOTIFY_URL": f"{server.url}/api/pay/wechatpay/notify", "CASHIER_URL": f"{server.url}/sim/wxpay/cashier"}}

@@ -42,6 +42,11 @@ class Account(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField("工作人员", default=False)
     is_active = models.BooleanField("有效", default=True)
     real_name_verified = models.BooleanField("已实名", default=False)
+    # The last carrier real-name check (实名核验) that let this account in or changed its mobile:
+    # the outcome, the vendor's request id and when — never the vendor's answer or the values sent.
+    identity_check_result = models.CharField("实名核验结果", max_length=16, choices=[("consistent", "核验一致")], blank=True)
+    identity_check_ref = models.CharField("实名核验流水号", max_length=64, blank=True)
+    identity_verified_at = models.DateTimeField("实名核验时间", null=True, blank=True)
     created_at = models.DateTimeField("注册时间")
 
     objects = AccountManager()

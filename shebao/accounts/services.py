@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from shebao.accounts import throttle
 from shebao.accounts.models import Account, SmsPurpose, WechatBinding
 from shebao.accounts.otp import OtpError, mobile_index, otp_consume
+from shebao.adapters.identity import IdentityCheckUnavailable, IdentityOutcome, IdentityVerdict, get_identity_check
 from shebao.archive.services import archive_append
 from shebao.audit.services import audit_record
 from shebao.common import crypto
@@ -25,6 +26,13 @@ from shebao.core.selectors import identity_index
 logger = logging.getLogger("shebao.accounts")
 
 LOGIN_FAILED_MESSAGE = "证件号码（或手机号码）或密码不正确"
+IDENTITY_MESSAGES = {
+    IdentityOutcome.INCONSISTENT: "姓名、证件号码与手机号码的实名登记信息不一致，请核对（须使用本人实名登记的手机号码）",
+    IdentityOutcome.NO_RECORD: "未查询到该手机号码的实名登记信息，请使用本人实名登记的手机号码",
+}
+IDENTITY_UNAVAILABLE_MESSAGE = "实名核验服务暂不可用，请稍后再试"
+IDENTITY_UNSUPPORTED_MESSAGE = "该证件类型暂不支持线上实名核验，请携带证件到就近办税服务厅办理"
+CORE_NAME_MISMATCH_MESSAGE = "姓名与该证件号码的社保登记信息不一致，请核对"
 
 
 class AccountError(Exception):
@@ -41,27 +49,69 @@ class Registration:
     password: str
 
 
+# ---------------------------------------------------------------- real-name check (实名核验)
+def real_name_check(*, name: str, id_type: str, id_number: str, mobile: str, check_core: bool = True,
+                    request=None) -> tuple[IdentityVerdict | None, str]:
+    """(verdict, message for the person) of the real-name check; the message is empty
+    when it passed. Runs inside the caller's transaction, after the SMS code to ``mobile``
+    was accepted: the carrier call is billed and answers "do these belong together", so
+    only someone holding the phone may ask, once per SMS code (1 a minute, 10 a day).
+
+    1. ``check_core``: where the core holds a registration for the document, ``name``
+       must be its name (checked first: it is local and free).
+    2. The carrier three-element check (``shebao.adapters.identity``): inconsistent or no
+       record → refused; the caller's transaction commits (the spent code stays spent).
+    3. No verdict (vendor unreachable, throttled, ...): the caller's transaction is marked
+       for rollback — nothing is stored, the SMS code stays usable — and the message says
+       to try later. The HTTP call is bounded by ``IDENTITY_CHECK["TIMEOUT_SECONDS"]``."""
+    if check_core:
+        from shebao.adapters.core import get_core
+
+        if get_core().registration_name_matches(name=name, id_type=id_type, id_number=id_number) is False:
+            return None, CORE_NAME_MISMATCH_MESSAGE
+    try:
+        verdict = get_identity_check().check_mobile(
+            name=name, id_type=id_type, id_number=id_number, mobile=mobile, request_id=getattr(request, "request_id", "")
+        )
+    except IdentityCheckUnavailable:
+        transaction.set_rollback(True)
+        return None, IDENTITY_UNAVAILABLE_MESSAGE
+    return verdict, "" if verdict.consistent else IDENTITY_MESSAGES[verdict.outcome]
+
+
+def _identity_fields(verdict: IdentityVerdict, now: dt.datetime) -> dict:
+    """What an account keeps of a passed check: the outcome, the vendor's request id and
+    the time — never the vendor's answer or the values sent."""
+    return {"identity_check_result": str(verdict.outcome), "identity_check_ref": verdict.provider_ref[:64], "identity_verified_at": now}
+
+
 # ---------------------------------------------------------------- registration
 def account_register(*, data: Registration, sms_code: str, idempotency_key: str, now: dt.datetime, request=None) -> Account:
     """用户实名注册 (REQUIREMENTS §1.1): accepted automatically when the SMS code
-    is right and the document is not registered yet; archived. A retried post
-    with the same idempotency key returns the account created the first time."""
+    is right, the real-name check passes (``real_name_check``: the core's name for
+    the document, then the carriers' three elements) and the document is not
+    registered yet; archived. A retried post with the same idempotency key returns
+    the account created the first time. Documents the carriers cannot check are
+    refused before anything else."""
     id_index = identity_index(id_type=data.id_type, id_number=data.id_number)
     request_hash = fingerprint({"id": id_index, "mobile": mobile_index(data.mobile), "type": data.person_type})
     error = ""
+    if not get_identity_check().supports(data.id_type):
+        raise AccountError(IDENTITY_UNSUPPORTED_MESSAGE)
     with transaction.atomic():
         claim = idempotency_claim(scope="account_register", key=idempotency_key, request_hash=request_hash)
         if not claim.fresh and claim.row.result:
             return Account.objects.get(public_id=claim.row.result)
         outcome = otp_consume(mobile=data.mobile, purpose=SmsPurpose.REGISTER, code=sms_code, now=now)
-        if not outcome.ok:
-            error = outcome.message
-        elif Account.objects.filter(id_index=id_index).exists():
+        verdict, error = (None, outcome.message) if not outcome.ok else real_name_check(
+            name=data.name, id_type=data.id_type, id_number=data.id_number, mobile=data.mobile, request=request)
+        if not error and Account.objects.filter(id_index=id_index).exists():
             error = "该证件号码已注册。如是本人，请直接登录；忘记密码请联系12366。"
         if error:
-            claim.row.delete()  # the key may be used again; counted wrong tries stay
+            if not transaction.get_rollback():  # an unavailable check rolls back everything, the claim too
+                claim.row.delete()  # the key may be used again; counted wrong tries stay
         else:
-            account = _account_create(data=data, id_index=id_index, now=now)
+            account = _account_create(data=data, id_index=id_index, now=now, verdict=verdict)
             idempotency_complete(claim, result=account.public_id)
             archive_append(
                 business_type="registration",
@@ -74,6 +124,7 @@ def account_register(*, data: Registration, sms_code: str, idempotency_key: str,
                     "id_number": data.id_number,
                     "mobile": data.mobile,
                     "registered_at": now.isoformat(),
+                    "real_name_check": {"result": account.identity_check_result, "ref": account.identity_check_ref},
                 },
                 now=now,
             )
@@ -83,7 +134,7 @@ def account_register(*, data: Registration, sms_code: str, idempotency_key: str,
     raise AccountError(error)
 
 
-def _account_create(*, data: Registration, id_index: str, now: dt.datetime) -> Account:
+def _account_create(*, data: Registration, id_index: str, now: dt.datetime, verdict: IdentityVerdict) -> Account:
     public_id = crypto.random_token(12)
     account = Account(
         public_id=public_id,
@@ -96,6 +147,7 @@ def _account_create(*, data: Registration, id_index: str, now: dt.datetime) -> A
         mobile=data.mobile,
         mobile_index=mobile_index(data.mobile),
         real_name_verified=True,
+        **_identity_fields(verdict, now),
         created_at=now,
     )
     account.set_password(data.password)
@@ -162,7 +214,8 @@ def login_verify_code(*, account: Account, code: str, now: dt.datetime, request=
 # ---------------------------------------------------------------- information upkeep
 def account_change_mobile(*, account: Account, new_mobile: str, sms_code: str, password: str, now: dt.datetime, request=None) -> None:
     """信息维护 (REQUIREMENTS §1.2): a new mobile, verified by a code sent to it,
-    after re-entering the password (ASVS v5.0.0-7.5.1); archived and audited.
+    after re-entering the password (ASVS v5.0.0-7.5.1), that passes the carrier
+    real-name check with the account's own name and document; archived and audited.
     The password re-check counts in the login throttle of the account (a session is
     no password oracle). After the change the account's other sessions end and the
     old number gets a notice (_after_mobile_change)."""
@@ -181,19 +234,25 @@ def account_change_mobile(*, account: Account, new_mobile: str, sms_code: str, p
     throttle.attempt_succeeded(subject)
     if new_mobile == account.mobile:
         raise AccountError("新手机号码与原号码相同")
+    if not get_identity_check().supports(account.id_type):
+        raise AccountError(IDENTITY_UNSUPPORTED_MESSAGE)
     with transaction.atomic():
         outcome = otp_consume(mobile=new_mobile, purpose=SmsPurpose.CHANGE_MOBILE, code=sms_code, now=now)
-        if outcome.ok:
+        verdict, error = (None, outcome.message) if not outcome.ok else real_name_check(
+            name=account.name, id_type=account.id_type, id_number=account.id_number, mobile=new_mobile, check_core=False,
+            request=request)
+        if not error:
             old = account.mobile
-            Account.objects.filter(pk=account.pk).update(mobile=new_mobile, mobile_index=mobile_index(new_mobile))
+            Account.objects.filter(pk=account.pk).update(
+                mobile=new_mobile, mobile_index=mobile_index(new_mobile), **_identity_fields(verdict, now))
             account.refresh_from_db()
             _archive_info_update(account, field="mobile", value=new_mobile, now=now)
             audit_record(
                 actor=account, action="account.change_mobile", subject_type="account", subject_ref=account.public_id,
                 changes={"mobile": {"old": mask_mobile(old), "new": mask_mobile(new_mobile)}}, request=request, now=now,
             )
-    if not outcome.ok:
-        raise AccountError(outcome.message)
+    if error:
+        raise AccountError(error)
     _after_mobile_change(account=account, old_mobile=old, now=now, request=request)
 
 
@@ -308,7 +367,7 @@ def masked_identity(account: Account) -> dict[str, str]:
 
 
 __all__ = [
-    "AccountError", "OtpError", "Registration", "account_register", "login_check_password", "login_verify_code",
+    "AccountError", "OtpError", "Registration", "account_register", "real_name_check", "login_check_password", "login_verify_code",
     "account_change_mobile", "account_update_address", "step_up_verify", "step_up_is_fresh", "wechat_bind",
     "wechat_unbind", "masked_identity", "LOGIN_FAILED_MESSAGE",
 ]

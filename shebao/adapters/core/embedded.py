@@ -15,6 +15,10 @@ class EmbeddedCore(EmbeddedFeeCore):
             return None
         return payer.registration_no
 
+    def registration_name_matches(self, *, name: str, id_type: str, id_number: str) -> bool | None:
+        payer = selectors.payer_get_by_identity(id_type=id_type, id_number=id_number)
+        return None if payer is None else payer.name == name
+
     def insured_info(self, *, registration_no: str) -> InsuredInfo:
         payer = selectors.payer_get_by_registration_no(registration_no=registration_no)
         items = tuple(

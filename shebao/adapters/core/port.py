@@ -41,6 +41,11 @@ class CoreSystem(Protocol):
     def insured_info(self, *, registration_no: str) -> InsuredInfo:
         ...
 
+    def registration_name_matches(self, *, name: str, id_type: str, id_number: str) -> bool | None:
+        """None when the core holds no registration for this document; else whether
+        ``name`` is the name it is registered under (the core's name is not given out)."""
+        ...
+
 
 @dataclass(frozen=True)
 class PayerProfile:
