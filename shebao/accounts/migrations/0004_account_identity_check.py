@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0002_remove_login_throttle_rows'),
+        ('accounts', '0003_sms_number_gate'),
     ]
 
     operations = [
