@@ -80,7 +80,7 @@ def test_one_element_wrong_is_refused(client, sims, reference_data, field, value
 def test_a_refused_check_spends_the_sms_code(client, sims, reference_data):
     """Each guess at whose phone it is needs a new code (1 a minute, 10 a day)."""
     owner = _on_file(sims, new_person(name="黄丽娟"))
-    code = send_register_code(client, sims, owner["mobile"])
+    code = send_register_code(client, sims, owner)
     assert MISMATCH in register(client, sims, {**owner, "name": "黄丽华"}, code=code).content.decode()
 
     again = register(client, sims, owner, code=code)
@@ -103,7 +103,7 @@ def test_number_without_real_name_record_is_refused(client, sims, reference_data
 @pytest.mark.parametrize("mode", ["unavailable", "throttled", "not_activated"])
 def test_check_unavailable_stores_nothing_and_the_code_stays_usable(client, sims, reference_data, mode):
     person = _on_file(sims, new_person(name="覃美玲"))
-    code = send_register_code(client, sims, person["mobile"])
+    code = send_register_code(client, sims, person)
     sims.control("identity", mode=mode)
 
     response = register(client, sims, person, code=code)
@@ -119,7 +119,7 @@ def test_check_unavailable_stores_nothing_and_the_code_stays_usable(client, sims
 def test_check_slower_than_the_timeout_is_unavailable(client, sims, reference_data, settings):
     settings.IDENTITY_CHECK = {**settings.IDENTITY_CHECK, "TIMEOUT_SECONDS": 0.3}
     person = _on_file(sims, new_person())
-    code = send_register_code(client, sims, person["mobile"])
+    code = send_register_code(client, sims, person)
     sims.control("identity", mode="slow", delay_seconds=1.5)
 
     response = register(client, sims, person, code=code)
@@ -130,7 +130,7 @@ def test_check_slower_than_the_timeout_is_unavailable(client, sims, reference_da
 
 def test_wrong_sms_code_makes_no_billed_check(client, sims, reference_data):
     person = _on_file(sims, new_person())
-    code = send_register_code(client, sims, person["mobile"])
+    code = send_register_code(client, sims, person)
     response = register(client, sims, person, code="000000" if code != "000000" else "111111")
     assert response.status_code == 400 and "验证码不正确" in response.content.decode()
     assert sims.identity_calls() == []
@@ -161,7 +161,7 @@ def test_the_cores_person_with_their_own_phone_registers_and_sees_their_insured_
 
 def test_documents_the_carriers_cannot_check_are_refused_before_the_code_is_spent(client, sims, reference_data):
     person = new_person(id_type="227", id_number="E12345678")
-    code = send_register_code(client, sims, person["mobile"])
+    code = send_register_code(client, sims, person)
 
     response = register(client, sims, person, code=code)
 
