@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 
 from shebao.common import clock
 from shebao.common.validators import (
+    NAME_MAX,
     validate_address,
     validate_id_number,
     validate_mobile,
@@ -35,7 +36,7 @@ class MobileForm(forms.Form):
 
 class RegisterForm(MobileForm):
     person_type = forms.ChoiceField(label="用户类型", choices=PersonType.choices, widget=forms.RadioSelect)
-    name = _text("姓名", placeholder="请输入证件上的姓名", autocomplete="name", max_length=40)
+    name = _text("姓名", placeholder="请输入证件上的姓名", autocomplete="name", max_length=NAME_MAX + 10)  # room for edge spaces; the validator says how long
     id_type = forms.ChoiceField(label="证件类型", choices=IdType.choices, initial=IdType.RESIDENT_ID, widget=forms.Select(attrs={"class": "weui-select"}))
     id_number = _text("证件号码", placeholder="请输入证件号码", max_length=40)
     sms_code = _text("短信验证码", placeholder="6位数字", autocomplete="one-time-code", inputmode="numeric", max_length=10, required=False)
