@@ -26,6 +26,16 @@ def order_get(*, account: Account, public_id: str) -> PaymentOrder | None:
     return PaymentOrder.objects.filter(account=account, public_id=public_id).first()
 
 
+def order_for_declare_key(*, account: Account, key: str) -> PaymentOrder | None:
+    """The bill a declare form (by its idempotency key, scope as in
+    ``services.declaration_submit``) has already opened: a second tap on 确认
+    finds its months declared, and goes to that bill instead of a refusal."""
+    from shebao.common.models import IdempotencyKey
+
+    row = IdempotencyKey.objects.filter(scope=f"declare:{account.public_id}", key=key).exclude(result="").first()
+    return None if row is None else order_get(account=account, public_id=row.result)
+
+
 def order_list(*, account: Account):
     return PaymentOrder.objects.filter(account=account).order_by("-created_at")
 

@@ -122,7 +122,7 @@ def test_same_period_cannot_be_declared_twice(client, sims, clock, demo_people):
     again = client.post("/fees/declare", {"insurance_types": ["10210-FLEX"], "contribution_year": "2026", "period_from": "2026-07",
                                           "period_to": "2026-07", "base": "4371.00", "grade": "", "idem": "b", "action": "confirm"})
     assert again.status_code == 400
-    assert "已申报或已缴费" in again.content.decode()
+    assert "2026年7月已申报、尚未缴费" in again.content.decode()  # refused by the quote, the month named
     assert PaymentOrder.objects.count() == 1
 
 
