@@ -5,16 +5,16 @@ decision itself is the pure ``shebao.rules.calculator.calculate_contribution``."
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-
-from collections.abc import Mapping
 
 from shebao.adapters.core.port import PayerProfile
 from shebao.core.reference_data import INSURANCE_TYPES
 from shebao.rules.calculator import Decision, PayerFacts, Refusal, calculate_contribution, payable_periods
 from shebao.rules.money import ZERO
 from shebao.rules.periods import FeePeriod
+from shebao.rules.selectors import rule_get, rules_open
 from shebao.rules.snapshot import YEARLY_CALCULATIONS
 
 PAID, DECLARED = "paid", "declared"
@@ -46,7 +46,6 @@ def months_text(periods, *, with_year: bool = True) -> str:
         else:
             parts.append(f"{head}至{'' if end.year == start.year else f'{end.year}年'}{end.month}月")
     return "、".join(parts)
-from shebao.rules.selectors import rule_get, rules_open
 
 
 @dataclass(frozen=True)
