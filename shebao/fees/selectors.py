@@ -13,6 +13,7 @@ from shebao.adapters.core.embedded_fees import expected_remit_at, expected_treas
 from shebao.adapters.core.port import PayerProfile, TaxReceiptInfo
 from shebao.common.masking import mask_id_number
 from shebao.fees.models import PaymentAttempt, PaymentOrder
+from shebao.fees.quotes import item_order
 from shebao.fees.receipt_view import ReceiptLine, ReceiptView, TimelineStep
 
 
@@ -44,6 +45,12 @@ def attempt_latest(order: PaymentOrder) -> PaymentAttempt | None:
     return order.attempts.order_by("-created_at").first()
 
 
+def in_item_order(declarations):
+    """Declarations (DeclarationInfo) in the one item order of the form, the bill,
+    the receipt and its PDF (``quotes.item_order``), then by period."""
+    return sorted(declarations, key=lambda d: (item_order(d.insurance_type_code), d.period_from, d.declaration_no))
+
+
 def _period(yyyymm: str) -> str:
     return f"{yyyymm[:4]}-{yyyymm[4:]}"
 
@@ -68,7 +75,8 @@ def receipt_view(*, account: Account, order: PaymentOrder, request, now: dt.date
     if info is None or info.registration_no != order.registration_no:
         return None
     lines = tuple(
-        ReceiptLine(d.insurance_type, _period(d.period_from), _period(d.period_to), d.base_amount, d.amount) for d in info.declarations
+        ReceiptLine(d.insurance_type, _period(d.period_from), _period(d.period_to), d.base_amount, d.amount)
+        for d in in_item_order(info.declarations)
     )
     return ReceiptView(
         receipt_no=info.receipt_no, payer_name=account.name, id_number_masked=mask_id_number(account.id_number),
