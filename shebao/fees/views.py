@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from shebao.accounts import services as account_services
 from shebao.accounts.models import SmsPurpose
 from shebao.accounts.views import citizen_required, send_sms_code
-from shebao.accounts.wechat_views import PAY_OPENID
+from shebao.accounts.wechat_views import PAY_OPENID, authorise_for_payment, pay_resume_take
 from shebao.adapters.core import get_core
 from shebao.adapters.payment import get_payment_channel
 from shebao.common import clock, crypto
@@ -135,8 +135,9 @@ def _order_page(request, order, status=200):
 @require_http_methods(["GET", "POST"])
 def order(request, public_id: str):
     order = _order_or_404(request, public_id)
+    resume = pay_resume_take(request, order.public_id)  # back from the WeChat identification that 去支付 started
     if request.method == "GET":
-        return _order_page(request, order)
+        return _start_payment(request, order) if resume and order.state == OrderState.OPEN else _order_page(request, order)
     if request.POST.get("action") == "cancel":
         try:
             services.order_cancel(account=request.user, order=order, now=clock.now(), request=request)
@@ -160,7 +161,7 @@ def _openid(request) -> str | None:
 def _start_payment(request, order):
     openid = _openid(request)
     if openid is None:  # JSAPI needs the payer's openid under our appid: silent snsapi_base in WeChat
-        return redirect(f"{reverse('accounts:wechat_identify')}?{urlencode({'next': reverse('fees:order', args=[order.public_id])})}")
+        return authorise_for_payment(request, order_url=reverse("fees:order", args=[order.public_id]), order_ref=order.public_id)
     try:
         start = services.payment_start(account=request.user, order=order, openid=openid, client_ip=request.META.get("REMOTE_ADDR", "127.0.0.1"),
                                        now=clock.now(), request=request)
