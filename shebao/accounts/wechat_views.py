@@ -19,12 +19,17 @@ from shebao.common import clock, crypto
 
 STATE_KEY = "wechat_oauth_state"
 PAY_OPENID = "pay_openid"
+# {"order": public_id, "at": unix time}: set when the identification that a tap on 去支付
+# started comes back, read (once, within PAY_RESUME_SECONDS) by that bill's page, which
+# then goes straight on to the payment: one tap, not two
+PAY_RESUME = "pay_resume"
+PAY_RESUME_SECONDS = 300
 
 
-def _authorise(request, *, purpose: str, next_url: str):
+def _authorise(request, *, purpose: str, next_url: str, resume: str = ""):
     """Send the browser to WeChat's authorise page; ``state`` is bound to this session."""
     state = crypto.random_token(16).replace("-", "a").replace("_", "b")
-    request.session[STATE_KEY] = {"state": state, "purpose": purpose, "next": next_url}
+    request.session[STATE_KEY] = {"state": state, "purpose": purpose, "next": next_url, "resume": resume}
     oauth = get_wechat_oauth()
     redirect_uri = settings.SELF_URL + reverse("accounts:wechat_callback")
     return redirect(oauth.authorize_url(redirect_uri=redirect_uri, state=state))
@@ -47,6 +52,23 @@ def wechat_identify_start(request):
     return _authorise(request, purpose="pay", next_url=next_url)
 
 
+def authorise_for_payment(request, *, order_url: str, order_ref: str):
+    """去支付 pressed (a POST, CSRF-checked) without the payer's openid: identify them
+    (silent snsapi_base), then come back to ``order_url`` and go on to pay ``order_ref``.
+    Safe to go on without a second tap: only this session's single-use ``state``,
+    created by that POST, can set the resume mark."""
+    return _authorise(request, purpose="pay", next_url=order_url, resume=order_ref)
+
+
+def pay_resume_take(request, order_ref: str) -> bool:
+    """True once if the identification for paying ``order_ref`` has just come back."""
+    mark = request.session.get(PAY_RESUME)
+    if not mark:
+        return False
+    del request.session[PAY_RESUME]
+    return mark.get("order") == order_ref and 0 <= clock.now().timestamp() - mark.get("at", 0) <= PAY_RESUME_SECONDS
+
+
 @citizen_required
 @require_GET
 def wechat_callback(request):
@@ -64,7 +86,10 @@ def wechat_callback(request):
         token = oauth.exchange_code(code=code)
         if pending["purpose"] == "pay":
             request.session[PAY_OPENID] = token.openid
-            messages.success(request, "已确认微信身份，请点击“去支付”完成缴费")
+            if pending.get("resume"):  # straight on to the payment (the bill's page starts it)
+                request.session[PAY_RESUME] = {"order": pending["resume"], "at": int(clock.now().timestamp())}
+            else:
+                messages.success(request, "已确认微信身份，请点击“去支付”完成缴费")
             return redirect(pending["next"])
         services.wechat_bind(account=request.user, appid=oauth.appid, openid=token.openid, now=clock.now(), request=request)
     except WechatError as exc:

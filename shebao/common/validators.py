@@ -339,7 +339,11 @@ _CJK_RANGES = (
     (0x30000, 0x3134F),  # Extension G
     (0x31350, 0x323AF),  # Extension H
 )
-MSG_NAME_CHARS = "姓名只能包含汉字、字母和间隔号“·”"
+MSG_NAME_CHARS = "姓名只能包含汉字、“〇”、字母、间隔号“·”、连字符“-”和撇号“'”"
+NAME_MAX = 60  # the longest name the form and the validator take
+LING = "\u3007"  # 〇 IDEOGRAPHIC NUMBER ZERO, written in names (e.g. 李〇) but outside the CJK blocks
+# ASCII joiners of Latin (and transliterated) names: O'Brien, Jean-Pierre, Ahmad-Ali
+_NAME_JOINERS = "-'"
 
 
 def _is_cjk(ch: str) -> bool:
@@ -352,21 +356,28 @@ def _is_latin(ch: str) -> bool:
 
 
 def validate_person_name(value: str) -> str:
-    """A person's name as on the document: 2-30 characters of CJK ideographs
-    (including Extension A and the supplementary-plane extensions), ASCII Latin
-    letters, single spaces between Latin words, and the middle dot ``·``
-    (look-alike dots are canonicalised to U+00B7)."""
+    """A person's name as on the document: 2-60 characters (NAME_MAX) of CJK
+    ideographs (including Extension A and the supplementary-plane extensions)
+    and 〇 (U+3007), ASCII Latin letters, single spaces between Latin words, the
+    middle dot ``·`` (look-alike dots are canonicalised to U+00B7), and the ASCII
+    hyphen-minus ``-`` and apostrophe ``'`` (Jean-Pierre, O'Brien, 阿依古丽-买买提).
+    A dot, hyphen or apostrophe joins two parts: never first or last, never two
+    joiners in a row, never next to a space."""
     value = _as_text(value).strip()
     if not value:
         raise _invalid("姓名不能为空", "required")
     value = value.translate(_DOT_VARIANTS)
-    if not 2 <= len(value) <= 30:
-        raise _invalid("姓名长度应为2至30个字", "length")
+    if not 2 <= len(value) <= NAME_MAX:
+        raise _invalid(f"姓名长度应为2至{NAME_MAX}个字", "length")
     for ch in value:
-        if not (_is_cjk(ch) or _is_latin(ch) or ch == MIDDLE_DOT or ch == " "):
+        if not (_is_cjk(ch) or ch == LING or _is_latin(ch) or ch == MIDDLE_DOT or ch == " " or ch in _NAME_JOINERS):
             raise _invalid(MSG_NAME_CHARS, "chars")
     if value[0] == MIDDLE_DOT or value[-1] == MIDDLE_DOT or MIDDLE_DOT * 2 in value:
         raise _invalid("间隔号“·”不能在姓名的开头或结尾，也不能连续使用", "dot")
+    joiners = _NAME_JOINERS + MIDDLE_DOT
+    for i, ch in enumerate(value):
+        if ch in _NAME_JOINERS and (i in (0, len(value) - 1) or value[i - 1] in joiners + " " or value[i + 1] in joiners + " "):
+            raise _invalid("连字符“-”和撇号“'”只能用在姓名中间，不能在开头或结尾，也不能连续使用", "joiner")
     for i, ch in enumerate(value):
         if ch == " " and not (_is_latin(value[i - 1]) and _is_latin(value[i + 1])):
             # strip() guarantees 0 < i < len - 1

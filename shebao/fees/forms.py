@@ -27,20 +27,23 @@ class DeclareForm(forms.Form):
     period_from = forms.ChoiceField(label="费款所属期起", required=False, widget=forms.Select(attrs={"class": "weui-select"}))
     period_to = forms.ChoiceField(label="费款所属期止", required=False, widget=forms.Select(attrs={"class": "weui-select"}))
     base = forms.CharField(label="缴费基数（元/月）", required=False, max_length=16,
-                           widget=forms.TextInput(attrs={"class": "weui-input", "inputmode": "decimal", "list": "base-grades"}))
+                           widget=forms.TextInput(attrs={"class": "weui-input", "inputmode": "decimal", "list": "base-grades",
+                                                                         "placeholder": "请输入或选择，如 4371.00", "autocomplete": "off"}))
     grade = forms.ChoiceField(label="缴费档次（元/年）", required=False, widget=forms.Select(attrs={"class": "weui-select"}))
     sms_code = forms.CharField(label="短信验证码", required=False, max_length=10,
                                widget=forms.TextInput(attrs={"class": "weui-input", "inputmode": "numeric", "autocomplete": "one-time-code",
                                                              "placeholder": "6位数字"}))
     idem = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
-    def __init__(self, *args, type_choices, year_choices, period_choices, grade_choices, **kwargs):
+    def __init__(self, *args, type_choices, year_choices, period_choices, grade_choices, base_hint=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["insurance_types"].choices = type_choices
         self.fields["contribution_year"].choices = year_choices
         self.fields["period_from"].choices = period_choices
         self.fields["period_to"].choices = period_choices
         self.fields["grade"].choices = [("", "请选择档次")] + grade_choices
+        if base_hint:
+            self.fields["base"].widget.attrs["placeholder"] = f"请输入或选择，如 {base_hint}"
 
     def clean_base(self):
         raw = self.cleaned_data.get("base", "")

@@ -13,6 +13,7 @@ from shebao.adapters.core.embedded_fees import expected_remit_at, expected_treas
 from shebao.adapters.core.port import PayerProfile, TaxReceiptInfo
 from shebao.common.masking import mask_id_number
 from shebao.fees.models import PaymentAttempt, PaymentOrder
+from shebao.fees.quotes import item_order
 from shebao.fees.receipt_view import ReceiptLine, ReceiptView, TimelineStep
 
 
@@ -26,12 +27,28 @@ def order_get(*, account: Account, public_id: str) -> PaymentOrder | None:
     return PaymentOrder.objects.filter(account=account, public_id=public_id).first()
 
 
+def order_for_declare_key(*, account: Account, key: str) -> PaymentOrder | None:
+    """The bill a declare form (by its idempotency key, scope as in
+    ``services.declaration_submit``) has already opened: a second tap on 确认
+    finds its months declared, and goes to that bill instead of a refusal."""
+    from shebao.common.models import IdempotencyKey
+
+    row = IdempotencyKey.objects.filter(scope=f"declare:{account.public_id}", key=key).exclude(result="").first()
+    return None if row is None else order_get(account=account, public_id=row.result)
+
+
 def order_list(*, account: Account):
     return PaymentOrder.objects.filter(account=account).order_by("-created_at")
 
 
 def attempt_latest(order: PaymentOrder) -> PaymentAttempt | None:
     return order.attempts.order_by("-created_at").first()
+
+
+def in_item_order(declarations):
+    """Declarations (DeclarationInfo) in the one item order of the form, the bill,
+    the receipt and its PDF (``quotes.item_order``), then by period."""
+    return sorted(declarations, key=lambda d: (item_order(d.insurance_type_code), d.period_from, d.declaration_no))
 
 
 def _period(yyyymm: str) -> str:
@@ -58,7 +75,8 @@ def receipt_view(*, account: Account, order: PaymentOrder, request, now: dt.date
     if info is None or info.registration_no != order.registration_no:
         return None
     lines = tuple(
-        ReceiptLine(d.insurance_type, _period(d.period_from), _period(d.period_to), d.base_amount, d.amount) for d in info.declarations
+        ReceiptLine(d.insurance_type, _period(d.period_from), _period(d.period_to), d.base_amount, d.amount)
+        for d in in_item_order(info.declarations)
     )
     return ReceiptView(
         receipt_no=info.receipt_no, payer_name=account.name, id_number_masked=mask_id_number(account.id_number),

@@ -35,7 +35,7 @@ from shebao.fees.models import (
     PaymentNotification,
     PaymentOrder,
 )
-from shebao.fees.quotes import Quote
+from shebao.fees.quotes import Quote, item_order
 from shebao.rules.money import to_fen
 
 logger = logging.getLogger("shebao.fees")
@@ -140,11 +140,11 @@ def declaration_key(declaration_nos) -> str:
 
 
 def _order_create(*, account, registration_no, declarations, now) -> PaymentOrder:
-    names = "、".join(dict.fromkeys(d.insurance_type for d in declarations))
-    spans = {(d.period_from, d.period_to) for d in declarations}
-    if len(spans) == 1:
-        start, end = spans.pop()
-        names += f" {start[:4]}年{int(start[4:])}月" + ("" if start == end else f"至{'' if start[:4] == end[:4] else end[:4] + '年'}{int(end[4:])}月")
+    # the items in the one item order, then the months they cover together (the
+    # whole span when the items cover different months), e.g. "2026年1月至3月"
+    names = "、".join(dict.fromkeys(d.insurance_type for d in sorted(declarations, key=lambda d: item_order(d.insurance_type_code))))
+    start, end = min(d.period_from for d in declarations), max(d.period_to for d in declarations)
+    names += f" {start[:4]}年{int(start[4:])}月" + ("" if start == end else f"至{'' if start[:4] == end[:4] else end[:4] + '年'}{int(end[4:])}月")
     return PaymentOrder.objects.create(
         public_id=crypto.random_token(), account=account, registration_no=registration_no,
         declaration_nos=sorted(d.declaration_no for d in declarations), description=f"社保费：{names}"[:127],

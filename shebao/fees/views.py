@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from shebao.accounts import services as account_services
 from shebao.accounts.models import SmsPurpose
 from shebao.accounts.views import citizen_required, send_sms_code
-from shebao.accounts.wechat_views import PAY_OPENID
+from shebao.accounts.wechat_views import PAY_OPENID, authorise_for_payment, pay_resume_take
 from shebao.adapters.core import get_core
 from shebao.adapters.payment import get_payment_channel
 from shebao.common import clock, crypto
@@ -25,7 +25,7 @@ from shebao.core.selectors import insurance_type_names
 from shebao.fees import selectors, services
 from shebao.fees.forms import DeclareForm
 from shebao.fees.models import AttemptState, OrderState
-from shebao.fees.quotes import declare_options, quote
+from shebao.fees.quotes import declare_options, default_periods, months_overview, quote
 from shebao.rules.periods import FeePeriod
 
 
@@ -43,17 +43,18 @@ def _declare_form(request, profile, today, data=None):
     opts = declare_options(profile=profile, today=today, asked_year=(data or {}).get("contribution_year", ""))
     names = insurance_type_names()
     year = opts.year
-    this_year = year == today.year
+    # the months of the year already paid or declared: shown, never the default, refused in the quote
+    taken = get_core().periods_taken(registration_no=profile.registration_no, contribution_year=year)
+    months = months_overview(opts=opts, names=names, taken=taken, today=today)
+    start, end = default_periods(months, year=year, today=today)
     form = DeclareForm(
         data, type_choices=[(code, names[code]) for code in opts.type_codes], year_choices=[(y, f"{y}年度") for y in opts.years],
         period_choices=[(f"{year}-{m:02d}", f"{year}年{m}月") for m in range(1, 13)],
-        grade_choices=[(str(g), f"{g}元") for g in opts.grades],
-        initial={"idem": crypto.random_token(), "contribution_year": year,
-                 "period_from": f"{year}-{today.month:02d}" if this_year else f"{year}-01",
-                 "period_to": f"{year}-{today.month:02d}" if this_year else f"{year}-12"},
+        grade_choices=[(str(g), f"{g}元") for g in opts.grades], base_hint=opts.base_grades[0] if opts.base_grades else None,
+        initial={"idem": crypto.random_token(), "contribution_year": year, "period_from": str(start), "period_to": str(end)},
     )
     return form, {"names": names, "base_grades": opts.base_grades, "has_base": opts.has_base, "has_grade": bool(opts.grades),
-                  "rules": opts.rules, "year": year}
+                  "rules": opts.rules, "year": year, "months": months, "taken": taken}
 
 
 @citizen_required
@@ -79,10 +80,13 @@ def declare(request):
     d = form.cleaned_data
     q = quote(profile=profile, insurance_type_codes=d["insurance_types"], names=ctx["names"], contribution_year=d["contribution_year"],
               period_from=FeePeriod.parse(d["period_from"]) if d["period_from"] else None,
-              period_to=FeePeriod.parse(d["period_to"]) if d["period_to"] else None, base=d["base"], grade=d["grade"], today=today)
+              period_to=FeePeriod.parse(d["period_to"]) if d["period_to"] else None, base=d["base"], grade=d["grade"], today=today,
+              taken=ctx["taken"])
     ctx["quote"] = q
-    if action != "confirm":
-        return render(request, "fees/declare.html", ctx)
+    if action == "confirm" and not q.allowed and (done := selectors.order_for_declare_key(account=account, key=d["idem"])):
+        return redirect("fees:order", public_id=done.public_id)  # a double tap: its months are now declared, by this form
+    if action != "confirm" or not q.allowed:  # a refusal (e.g. a month already paid) comes before any SMS code
+        return render(request, "fees/declare.html", ctx, status=400 if action == "confirm" else 200)
     if not ctx["step_up_fresh"]:
         try:
             account_services.step_up_verify(account=account, code=d["sms_code"], session=request.session, now=now, request=request)
@@ -131,7 +135,8 @@ def _order_or_404(request, public_id):
 
 
 def _order_page(request, order, status=200):
-    declarations = get_core().declarations_get(registration_no=order.registration_no, declaration_nos=list(order.declaration_nos))
+    declarations = selectors.in_item_order(
+        get_core().declarations_get(registration_no=order.registration_no, declaration_nos=list(order.declaration_nos)))
     return render(request, "fees/order.html", {"order": order, "declarations": declarations, "attempt": selectors.attempt_latest(order),
                                                "channel_label": get_payment_channel().label}, status=status)
 
@@ -140,11 +145,12 @@ def _order_page(request, order, status=200):
 @require_http_methods(["GET", "POST"])
 def order(request, public_id: str):
     order = _order_or_404(request, public_id)
+    resume = pay_resume_take(request, order.public_id)  # back from the WeChat identification that 去支付 started
     if request.method == "GET":
         latest = selectors.attempt_latest(order)
         if latest is not None and latest.state == AttemptState.UNKNOWN:  # 处理中: ask the channel again
             order = services.payment_refresh(order=order, now=clock.now())
-        return _order_page(request, order)
+        return _start_payment(request, order) if resume and order.state == OrderState.OPEN else _order_page(request, order)
     if request.POST.get("action") == "cancel":
         try:
             services.order_cancel(account=request.user, order=order, now=clock.now(), request=request)
@@ -168,7 +174,7 @@ def _openid(request) -> str | None:
 def _start_payment(request, order):
     openid = _openid(request)
     if openid is None:  # JSAPI needs the payer's openid under our appid: silent snsapi_base in WeChat
-        return redirect(f"{reverse('accounts:wechat_identify')}?{urlencode({'next': reverse('fees:order', args=[order.public_id])})}")
+        return authorise_for_payment(request, order_url=reverse("fees:order", args=[order.public_id]), order_ref=order.public_id)
     try:
         start = services.payment_start(account=request.user, order=order, openid=openid, client_ip=client_ip(request),
                                        now=clock.now(), request=request, step_up_at=services.step_up_evidence(request.session))

@@ -92,11 +92,13 @@ def csrf_failure(request, reason=""):
 SOON = "暂未开通"
 
 
-def _modules():
+def _user_module(citizen) -> dict:
+    """用户中心: for a visitor, 注册 and 登录 first; for a logged-in person, their own
+    entries (信息查看, 信息维护, 办理记录) and 退出登录 instead (issue 8)."""
     from django.urls import reverse
 
-    return {
-        "user": {
+    if citizen is None:
+        return {
             "title": "用户中心",
             "desc": "实名注册、登录、查看和维护本人信息。",
             "items": [
@@ -106,7 +108,25 @@ def _modules():
                 {"name": "更换手机号码", "url": reverse("accounts:change_mobile"), "note": "短信验证新号码"},
                 {"name": "维护联系地址", "url": reverse("accounts:change_address"), "note": ""},
             ],
-        },
+        }
+    return {
+        "title": "用户中心",
+        "desc": f"您好，{citizen.name}（{citizen.get_person_type_display()}），您已登录。",
+        "items": [
+            {"name": "信息查看", "url": reverse("accounts:me"), "note": "基础信息、参保信息"},
+            {"name": "信息维护：更换手机号码", "url": reverse("accounts:change_mobile"), "note": "短信验证新号码"},
+            {"name": "信息维护：联系地址", "url": reverse("accounts:change_address"), "note": ""},
+            {"name": "办理记录", "url": reverse("accounts:records"), "note": "本人办理的业务"},
+        ],
+        "logout": True,
+    }
+
+
+def _modules(citizen=None):
+    from django.urls import reverse
+
+    return {
+        "user": _user_module(citizen),
         "fees": {
             "title": "涉费业务",
             "desc": "社保费申报缴纳及相关业务。标注“暂未开通”的业务请暂到办税服务厅或银行办理。",
@@ -144,7 +164,8 @@ def _modules():
 def module(request, key: str):
     from django.http import Http404
 
-    modules = _modules()
+    user = request.user
+    modules = _modules(user if user.is_authenticated and getattr(user, "person_type", "") else None)
     if key not in modules:
         raise Http404
     return render(request, "web/module.html", {"module": modules[key]})

@@ -44,6 +44,7 @@ from tests.browser.flows import (
     quote_item,
     receipt_line,
     step_up_by_sms,
+    toggle_elderly,
 )
 
 pytestmark = pytest.mark.browser
@@ -421,4 +422,53 @@ def test_assessed_amount_is_paid_and_self_declaring_it_is_refused(phone_factory,
     expect(page.get_by_role("heading", name="社保核定应缴（特殊缴费）")).to_have_count(0)
     expect(page.get_by_role("alert")).to_have_count(0)
     phone.shot("fees-after")
+    assert not phone.findings, "\n".join(phone.findings)
+
+
+@pytest.mark.journey_phase("step_up")
+def test_declare_page_shows_paid_months_defaults_to_payable_and_refuses_paid_before_the_code(kept_phones, outbox, request):
+    """Issue 8, after 张伟's payments above (pension 2026-01..04, medical 01..02 and 04):
+    the declare page lists the paid and open months per item, starts at the first month
+    both can pay, and a paid month is refused in the quote, named, with no SMS step;
+    the 缴费基数 box is visible in standard mode; 用户中心 offers his own entries."""
+    phone = _payer(kept_phones, outbox, request, "张伟")
+    page = phone.page
+    phone.goto("/fees/declare")
+    expect_elderly(phone, False)
+    months = page.get_by_role("region", name="2026年度缴费情况")
+    expect(months).to_be_visible()
+    pension = months.locator(".months__item[data-type='10210-FLEX']")
+    expect(pension.locator(".months__paid")).to_have_text("已缴费 1月至4月")
+    expect(pension.locator(".months__open")).to_contain_text("可缴纳 5月至")
+    medical = months.locator(".months__item[data-type='10212-FLEX']")
+    expect(medical.locator(".months__paid")).to_have_text("已缴费 1月至2月、4月")
+    expect(page.get_by_label("所属期起", exact=True)).to_have_value("2026-05")  # the first month both can pay
+    base = page.get_by_label("缴费基数（元/月）", exact=True)
+    expect(base).to_have_attribute("placeholder", re.compile(r"^请输入或选择，如 \d+"))
+    style = base.evaluate("e => { const s = getComputedStyle(e); return [s.borderTopStyle, s.borderTopWidth, s.borderTopColor]; }")
+    assert style[0] == "solid" and float(style[1].removesuffix("px")) >= 1, style  # a box, not an empty row
+    phone.shot("declare-months")
+
+    fill_declaration(phone, types=[PENSION, MEDICAL], year=2026, period_from="2026-02", period_to="2026-03", base="4371.00")
+    quote(phone)
+    refusal = quote_item(page, PENSION).get_by_role("alert")
+    expect(refusal).to_contain_text("2026年2月至3月已缴费，请勿重复缴纳")
+    expect(quote_item(page, MEDICAL).get_by_role("alert")).to_contain_text("2026年2月已缴费")
+    expect(page.get_by_role("button", name="确认申报并去缴费")).to_have_count(0)  # refused before any code
+    expect(page.get_by_label("短信验证码", exact=True)).to_have_count(0)
+    phone.shot("declare-paid-refused")
+
+    toggle_elderly(phone, on=True)  # the same page in 大字版, for the eye
+    expect(months).to_be_visible()
+    phone.shot("declare-months-elderly")
+    toggle_elderly(phone, on=False)
+
+    phone.goto("/m/user")
+    expect(page.get_by_text("您好，张伟")).to_be_visible()
+    expect(page.get_by_role("link", name="用户实名注册")).to_have_count(0)
+    expect(page.get_by_role("link", name="登录", exact=True)).to_have_count(0)
+    expect(page.get_by_role("link", name="信息查看")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("^信息维护"))).to_have_count(2)
+    expect(page.get_by_role("button", name="退出登录")).to_be_visible()
+    phone.shot("user-centre")
     assert not phone.findings, "\n".join(phone.findings)

@@ -41,11 +41,12 @@ def order_id_from(response) -> str:
 
 
 def identify_wechat(client, order_id: str) -> None:
-    """First payment from this session: snsapi_base through the WeChat simulator."""
+    """First payment from this session: 去支付 goes to WeChat's authorise page
+    (snsapi_base, the simulator), which comes back to the bill; the bill's page then
+    starts the payment by itself (see ``pay_after_identify``)."""
     start = client.post(f"/fees/orders/{order_id}", {"action": "pay"})
-    assert start.status_code == 302 and start["Location"].startswith("/accounts/wechat/identify")
-    authorise = client.get(start["Location"])
-    url = authorise["Location"].split("#")[0]
+    assert start.status_code == 302 and "/sim/wechat/" in start["Location"], start.get("Location")
+    url = start["Location"].split("#")[0]
     query = dict(p.split("=", 1) for p in urlsplit(url).query.split("&"))
     from urllib.parse import unquote
 
@@ -53,6 +54,14 @@ def identify_wechat(client, order_id: str) -> None:
     callback = urlsplit(choose.headers["location"])
     back = client.get(f"{callback.path}?{callback.query}")
     assert back.status_code == 302 and back["Location"] == f"/fees/orders/{order_id}"
+
+
+def pay_after_identify(client, order_id: str) -> str:
+    """The one tap: after ``identify_wechat`` the browser lands on the bill, which goes
+    straight on to the cashier; returns the simulator cashier URL."""
+    response = client.get(f"/fees/orders/{order_id}")
+    assert response.status_code == 302 and "/sim/wxpay/cashier" in response["Location"], response.get("Location")
+    return response["Location"]
 
 
 def start_payment(client, order_id: str) -> str:

@@ -13,7 +13,7 @@ from shebao.archive.models import ArchiveRecord
 from shebao.core.demo_data import DEMO_PASSWORD, DEMO_PEOPLE, demo_id
 from shebao.core.models import Declaration, TaxReceipt
 from shebao.fees.models import AttemptState, NotificationOutcome, PaymentAttempt, PaymentNotification, PaymentOrder
-from tests.fees.helpers import cashier, declare, identify_wechat, logged_in, order_id_from, start_payment
+from tests.fees.helpers import cashier, declare, identify_wechat, logged_in, order_id_from, pay_after_identify, start_payment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ZHANG, LI = DEMO_PEOPLE[0], DEMO_PEOPLE[1]
@@ -106,6 +106,31 @@ def test_abandon_then_retry(client, sims, clock, demo_people):
     assert PaymentAttempt.objects.filter(state="paid").count() == 1 and TaxReceipt.objects.count() == 1
 
 
+def test_one_tap_on_pay_identifies_then_goes_straight_to_the_cashier(client, sims, clock, demo_people):
+    """Issue 8 "paying needs two taps on 去支付": after the WeChat identification the bill
+    goes on to the payment by itself, once; a later visit to the bill just shows it."""
+    logged_in(client, sims, clock, demo_id(ZHANG), DEMO_PASSWORD)
+    order_id = order_id_from(declare(client, sims, types=["10212-FLEX"], year=2026, period_from="2026-06", period_to="2026-06",
+                                     base="4371.00", idem="one-tap"))
+    identify_wechat(client, order_id)  # the one tap on 去支付, then WeChat's (silent) authorise page
+    back = cashier(pay_after_identify(client, order_id), "pay")
+    assert PaymentAttempt.objects.count() == 1
+    assert _back(client, back)["Location"] == f"/fees/orders/{order_id}/receipt"
+    assert client.get(f"/fees/orders/{order_id}").status_code == 200  # the mark was used up: no second start
+    assert PaymentAttempt.objects.count() == 1
+
+
+def test_bill_page_starts_no_payment_without_a_fresh_identification(client, sims, clock, demo_people):
+    logged_in(client, sims, clock, demo_id(ZHANG), DEMO_PASSWORD)
+    order_id = order_id_from(declare(client, sims, types=["10212-FLEX"], year=2026, period_from="2026-05", period_to="2026-05",
+                                     base="4371.00", idem="no-tap"))
+    assert client.get(f"/fees/orders/{order_id}").status_code == 200  # a link to the bill pays nothing
+    identify_wechat(client, order_id)
+    clock.advance(seconds=301)  # came back too late (e.g. the phone slept): show the bill, tap again
+    assert client.get(f"/fees/orders/{order_id}").status_code == 200
+    assert PaymentAttempt.objects.count() == 0
+
+
 def test_double_tapped_confirm_makes_one_order(client, sims, clock, demo_people):
     logged_in(client, sims, clock, demo_id(ZHANG), DEMO_PASSWORD)
     first = declare(client, sims, types=["10210-FLEX"], year=2026, period_from="2026-06", period_to="2026-06", base="4371.00", idem="tap")
@@ -122,7 +147,7 @@ def test_same_period_cannot_be_declared_twice(client, sims, clock, demo_people):
     again = client.post("/fees/declare", {"insurance_types": ["10210-FLEX"], "contribution_year": "2026", "period_from": "2026-07",
                                           "period_to": "2026-07", "base": "4371.00", "grade": "", "idem": "b", "action": "confirm"})
     assert again.status_code == 400
-    assert "已申报或已缴费" in again.content.decode()
+    assert "2026年7月已申报、尚未缴费" in again.content.decode()  # refused by the quote, the month named
     assert PaymentOrder.objects.count() == 1
 
 

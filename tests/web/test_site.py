@@ -137,3 +137,23 @@ def test_favicon_is_served(client):
     with open(finders.find("web/favicon.ico"), "rb") as icon:
         assert icon.read(4) == b"\x00\x00\x01\x00"  # the ICO header
     assert '<link rel="icon" href="/static/web/favicon.ico">' in client.get("/").content.decode()
+
+
+def test_user_centre_offers_register_and_login_to_a_visitor(client):
+    page = client.get("/m/user").content.decode()
+    assert 'href="/accounts/register"' in page and 'href="/accounts/login"' in page and "退出登录" not in page
+
+
+def test_user_centre_logged_in_offers_the_persons_entries_not_register_or_login(client, sims, demo_people):
+    """Issue 8 "logged in, 用户中心 still offers 注册 and 登录"."""
+    from shebao.core.demo_data import DEMO_PASSWORD, DEMO_PEOPLE, demo_id
+    from tests.accounts.helpers import login
+
+    assert login(client, sims, demo_id(DEMO_PEOPLE[0]), DEMO_PASSWORD).status_code == 302
+    page = client.get("/m/user").content.decode()
+    assert 'href="/accounts/register"' not in page and 'href="/accounts/login"' not in page
+    assert "用户实名注册" not in page
+    for text in ("您好，张伟", "信息查看", "信息维护", 'href="/accounts/me/mobile"', 'href="/accounts/records"', "退出登录",
+                 'action="/accounts/logout"'):
+        assert text in page, text
+    assert "信息维护" in client.get("/").content.decode()  # the home tile says so too

@@ -175,6 +175,19 @@ class EmbeddedFeeCore:
         rows = self._declarations(registration_no).filter(state=DeclarationState.DECLARED).order_by("declared_at", "declaration_no")
         return [_declaration_info(d) for d in rows]
 
+    def periods_taken(self, *, registration_no: str, contribution_year: int) -> dict[str, dict[str, str]]:
+        rows = (self._declarations(registration_no)
+                .filter(contribution_year=contribution_year, state__in=[DeclarationState.DECLARED, DeclarationState.PAID])
+                .values_list("insurance_type__code", "period_from", "period_to", "state"))
+        taken: dict[str, dict[str, str]] = {}
+        for code, start, end, state in rows:
+            months = taken.setdefault(code, {})
+            for month in range(int(start[4:]), int(end[4:]) + 1):
+                key = f"{start[:4]}{month:02d}"
+                if months.get(key) != DeclarationState.PAID:  # paid wins over a (stale) declared row
+                    months[key] = str(state)
+        return taken
+
     def declarations_get(self, *, registration_no: str, declaration_nos: list[str]) -> list[DeclarationInfo]:
         rows = self._declarations(registration_no).filter(declaration_no__in=declaration_nos).order_by("declaration_no")
         return [_declaration_info(d) for d in rows]
