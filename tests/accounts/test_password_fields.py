@@ -22,7 +22,7 @@ def _value(page: str, name: str) -> str | None:
 
 def test_registration_keeps_both_passwords_when_the_error_is_elsewhere(client, sims, reference_data):
     person = new_person()
-    code = send_register_code(client, sims, person["mobile"])
+    code = send_register_code(client, sims, person)
     wrong = "000000" if code != "000000" else "111111"
     page = register(client, sims, person, code=wrong).content.decode()  # refused by the service: wrong code
     assert "验证码" in page
@@ -34,7 +34,7 @@ def test_registration_keeps_both_passwords_when_the_error_is_elsewhere(client, s
 @pytest.mark.parametrize("change", [{"password": "abcdefgh"}, {"password2": "Other@2026x"}])
 def test_registration_clears_both_passwords_when_a_password_is_wrong(client, sims, reference_data, change):
     person = new_person()
-    code = send_register_code(client, sims, person["mobile"])
+    code = send_register_code(client, sims, person)
     data = {**person, "password2": person["password"], "sms_code": code, "agree": "on", "idem": "k", "action": "register", **change}
     page = client.post("/accounts/register", data).content.decode()
     assert _value(page, "password") is None and _value(page, "password2") is None

@@ -103,7 +103,7 @@ def test_per_ip_limit_also_guards_the_change_of_mobile(sims, settings, demo_peop
     ("field", "value", "message"),
     [
         ("id_number", "450103198808080000", "校验位"),
-        ("name", "张3", "姓名只能包含汉字、字母和间隔号"),
+        ("name", "张3", "姓名只能包含汉字"),
         ("person_type", "tourist", "请选择用户类型"),
         ("id_type", "999", "选择一个有效的选项"),
         ("mobile", "12345678901", "手机号码格式不正确"),
