@@ -60,6 +60,18 @@ def pe(value: str) -> str:
     return quote(value.encode("utf-8"), safe="~")
 
 
+def v1_string_to_sign(method: str, params: Mapping[str, str]) -> str:
+    """RPC signature v1 StringToSign: ``METHOD&%2F&pe(sorted pe(name)=pe(value) but Signature)``."""
+    query = "&".join(f"{pe(k)}={pe(params[k])}" for k in sorted(params) if k != "Signature")
+    return f"{method.upper()}&%2F&{pe(query)}"
+
+
+def v1_signature(method: str, params: Mapping[str, str], secret: str) -> str:
+    """RPC signature v1: base64 HMAC-SHA1 keyed ``secret + "&"`` over ``v1_string_to_sign``."""
+    digest = hmac.new(f"{secret}&".encode(), v1_string_to_sign(method, params).encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
 def authenticate(environ: Mapping[str, Any], params: Mapping[str, str], body: bytes, *, access_key_id: str, secret: str,
                  now: dt.datetime) -> Caller:
     """The caller of one request, or ``AuthRefused``: v3 when an ``ACS3-`` ``Authorization``
@@ -87,11 +99,8 @@ def _v1(method: str, params: Mapping[str, str], *, access_key_id: str, secret: s
         raise AuthRefused("InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404)
     if params.get("SignatureMethod") != "HMAC-SHA1":
         raise AuthRefused("InvalidSignatureMethod", "Specified signature method is not valid.")
-    query = "&".join(f"{pe(k)}={pe(params[k])}" for k in sorted(params) if k != "Signature")
-    to_sign = f"{method.upper()}&%2F&{pe(query)}"
-    expected = base64.b64encode(hmac.new(f"{secret}&".encode(), to_sign.encode(), hashlib.sha1).digest()).decode()
-    if not hmac.compare_digest(expected, params["Signature"]):
-        raise AuthRefused("SignatureDoesNotMatch", _MISMATCH + to_sign)
+    if not hmac.compare_digest(v1_signature(method, params, secret), params["Signature"]):
+        raise AuthRefused("SignatureDoesNotMatch", _MISMATCH + v1_string_to_sign(method, params))
     _check_time(params["Timestamp"], now)
     return Caller(params["SignatureNonce"], params.get("Action", ""), params.get("Version", ""), "v1")
 
