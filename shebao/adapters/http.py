@@ -102,6 +102,7 @@ class OutgoingHttp:
         *,
         params: Mapping[str, Any] | None = None,
         data: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         request_id: str = "",
@@ -115,7 +116,7 @@ class OutgoingHttp:
         rid = request_id or request_id_var.get()
         started = time.perf_counter()
         try:
-            response = self._client.request(method, url, params=params, data=data, json=json, headers=headers)
+            response = self._client.request(method, url, params=params, data=data, content=content, json=json, headers=headers)
         except httpx.TransportError as exc:
             kind = _kind(exc)
             self._log(logging.WARNING, method, path, None, started, rid, error=kind)

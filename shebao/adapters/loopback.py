@@ -12,6 +12,13 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
+    def get_environ(self):
+        """Also the request-target exactly as sent (``RAW_URI``, as gunicorn gives it):
+        wsgiref hands PATH_INFO over percent-decoded, and signatures cover the raw path."""
+        environ = super().get_environ()
+        environ["RAW_URI"] = self.path
+        return environ
+
     def log_message(self, format, *args):  # noqa: A002 - signature from the stdlib
         pass
 

@@ -30,9 +30,10 @@ from collections.abc import Callable, Mapping
 
 import httpx
 
+from shebao.adapters.aliyun_rpc import rpc_signature
 from shebao.adapters.http import OutgoingHttp, ProviderUnavailable
 from shebao.adapters.identity.port import IdentityCheckUnavailable, IdentityOutcome, IdentityVerdict, Mismatch
-from shebao.adapters.sms.aliyun import format_timestamp, rpc_signature
+from shebao.adapters.sms.aliyun import format_timestamp
 from shebao.common import clock as clock_module
 from shebao.common.masking import mask_mobile
 

@@ -49,7 +49,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from shebao.adapters.sms.simulator import RpcError, _verify_signature
+from shebao.adapters.sms.sim_auth import v1_signature
+from shebao.adapters.sms.simulator import RpcError
 
 MAX_SKEW = dt.timedelta(minutes=15)
 MODES = ("ok", "unavailable", "throttled", "not_activated", "slow")
@@ -276,7 +277,7 @@ class IdentitySimulator:
                 raise RpcError("MissingParameter", f"{name} is mandatory for this action.", 400)
         if not hmac.compare_digest(params["AccessKeyId"], key_id):
             raise RpcError("InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404)
-        if params.get("SignatureMethod") != "HMAC-SHA1" or not _verify_signature(params, secret, method):
+        if params.get("SignatureMethod") != "HMAC-SHA1" or not hmac.compare_digest(v1_signature(method, params, secret), params.get("Signature", "")):
             raise RpcError("SignatureDoesNotMatch", "Specified signature is not matched with our calculation.", 400)
         try:
             sent = dt.datetime.strptime(params["Timestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)

@@ -151,13 +151,24 @@ def decrypt_resource(apiv3_key: str, *, nonce: str, associated_data: str, cipher
 DECRYPT_ERRORS = (InvalidTag, ValueError, binascii.Error)  # what a forged or damaged resource raises
 
 
+def signed_path(raw_path: str, base_path: str) -> str:
+    """The path-with-query to sign: relative to the base URL's path. WeChat Pay's gateway
+    is at the root (``/v3/...`` on the wire is what is signed); a base URL with a path —
+    the development simulator mounted at ``…/sim/wxpay`` — sees ``/v3/...`` as well."""
+    base = base_path.rstrip("/")
+    return raw_path[len(base):] if base and raw_path.startswith(base + "/") else raw_path
+
+
 class SigningTransport(httpx.BaseTransport):
     """Adds the §4.1 ``Authorization`` header to each request at the last moment, so
-    the signature covers exactly the bytes and the path-with-query sent on the wire."""
+    the signature covers exactly the bytes and the path-with-query sent on the wire
+    (less ``base_path``, the path of the configured base URL: see ``signed_path``)."""
 
-    def __init__(self, inner: httpx.BaseTransport, *, mchid: str, serial_no: str, private_key: RSAPrivateKey, clock):
+    def __init__(self, inner: httpx.BaseTransport, *, mchid: str, serial_no: str, private_key: RSAPrivateKey, clock,
+                 base_path: str = ""):
         self._inner = inner
         self._mchid, self._serial_no, self._key, self._clock = mchid, serial_no, private_key, clock
+        self._base_path = base_path
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
@@ -166,7 +177,7 @@ class SigningTransport(httpx.BaseTransport):
             serial_no=self._serial_no,
             private_key=self._key,
             method=request.method,
-            path_with_query=request.url.raw_path.decode("ascii"),
+            path_with_query=signed_path(request.url.raw_path.decode("ascii"), self._base_path),
             body=body,
             timestamp=int(self._clock().timestamp()),
             nonce=new_nonce(),

@@ -8,12 +8,14 @@ Routes, relative to the mount point (``/sim/wxpay`` in development):
   out_trade_no idempotency (same fields → same prepay_id while it lives 2 h; other fields →
   403 OUT_TRADE_NO_USED; closed → 400 ORDER_CLOSED; paid → 400 ORDERPAID).
 * ``GET  /v3/pay/transactions/out-trade-no/{no}?mchid=`` — the Transaction (404 ORDER_NOT_EXIST).
+* ``GET  /v3/pay/transactions/id/{transaction_id}?mchid=`` — the same, by WeChat Pay's number (paid orders only).
 * ``POST /v3/pay/transactions/out-trade-no/{no}/close`` — 204; a paid order → 400 ORDERPAID.
-* ``GET  /v3/bill/tradebill?bill_date=&bill_type=ALL`` and ``GET /v3/billdownload/file?token=``.
+* ``GET  /v3/bill/tradebill?bill_date=&bill_type=ALL[&tar_type=GZIP]`` and ``GET /v3/billdownload/file?token=``.
 * ``GET|POST /cashier`` — the payment sheet (确认支付 / 支付失败 / 取消), then back to ``return_url``.
 * ``GET|POST /_control`` — fault switches ``{"notify": …, "api": …, "delay_seconds": …}`` (see ``sim_store``).
 
-Every ``/v3`` request must carry a valid merchant ``Authorization`` (401 SIGN_ERROR) and
+Every ``/v3`` request must carry a valid merchant ``Authorization`` (401 SIGN_ERROR), signed over
+the path relative to the mount point — ``/v3/...``, as every client signs it — and
 every ``/v3`` answer is signed with the platform key — except the bill file, which WeChat
 Pay does not sign either. Unpaid orders past ``time_expire`` close themselves.
 """
@@ -21,6 +23,7 @@ Pay does not sign either. Unpaid orders past ``time_expire`` close themselves.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import json
 import re
@@ -42,6 +45,8 @@ PREPAY_TTL_SECONDS = 2 * 3600
 BILL_URL_TTL_SECONDS = 30
 DEFAULT_MERCHANT_NAME = "国家税务总局广西壮族自治区税务局（模拟商户）"
 _ORDER_PATH = re.compile(r"/v3/pay/transactions/out-trade-no/([^/]+)(/close)?")
+_TRANSACTION_PATH = re.compile(r"/v3/pay/transactions/id/([^/]+)")
+TAR_TYPES = ("", "GZIP")
 _SETTING_NAMES = {
     "mchid": "MCHID", "appid": "APPID", "merchant_public_key_pem": "MERCHANT_PUBLIC_KEY", "merchant_serial_no": "MERCHANT_SERIAL_NO",
     "platform_private_key_pem": "PLATFORM_PRIVATE_KEY", "platform_public_key_id": "PLATFORM_PUBLIC_KEY_ID", "apiv3_key": "APIV3_KEY",
@@ -121,16 +126,25 @@ class WechatPaySimulator:
             return self._tradebill(environ, query, now, wrong_hash=control["api"] == "bad_bill_hash")
         match = _ORDER_PATH.fullmatch(path)
         if match and method == "GET" and not match.group(2):
-            if query.get("mchid") != self.keys().mchid:
-                raise ApiError(400, "PARAM_ERROR", "mchid 参数错误")
+            self._check_mchid(query)
             return 200, transaction_json(self.keys(), self._order(match.group(1), now))
         if match and method == "POST" and match.group(2):
             return self._close(match.group(1), body, now)
+        by_id = _TRANSACTION_PATH.fullmatch(path)
+        if by_id and method == "GET":
+            self._check_mchid(query)
+            return 200, transaction_json(self.keys(), self._order(by_id.group(1), now, by="transaction_id"))
         raise ApiError(404, "NOT_FOUND", "请求的资源不存在")
 
-    def _order(self, out_trade_no: str, now: float) -> Any:
+    def _check_mchid(self, query: dict[str, str]) -> None:
+        if query.get("mchid") != self.keys().mchid:
+            raise ApiError(400, "PARAM_ERROR", "mchid 参数错误")
+
+    def _order(self, number: str, now: float, *, by: str = "out_trade_no") -> Any:
+        """The order by ``out_trade_no`` or by ``transaction_id`` (which only paid orders have)."""
+        column = {"out_trade_no": "out_trade_no", "transaction_id": "transaction_id"}[by]
         with self.store.tx(now) as db:
-            row = db.execute("SELECT * FROM orders WHERE out_trade_no = ?", (out_trade_no,)).fetchone()
+            row = db.execute(f"SELECT * FROM orders WHERE {column} = ?", (number,)).fetchone()  # noqa: S608 - fixed names
         if row is None:
             raise ApiError(404, "ORDER_NOT_EXIST", "订单不存在")
         return row
@@ -181,13 +195,18 @@ class WechatPaySimulator:
         return 204, None
 
     def _tradebill(self, environ: dict[str, Any], query: dict[str, str], now: float, *, wrong_hash: bool) -> tuple[int, dict[str, Any]]:
-        """申请交易账单: one day's paid orders (Asia/Shanghai), ready the day after."""
+        """申请交易账单: one day's paid orders (Asia/Shanghai), ready the day after. ``tar_type=GZIP``
+        serves the file gzip-compressed; ``hash_value`` is always over the bill itself
+        (WeChat Pay: "原始账单（gzip需要解压缩）的摘要值")."""
         try:
             bill_date = dt.date.fromisoformat(query.get("bill_date", ""))
         except ValueError:
             raise ApiError(400, "PARAM_ERROR", "bill_date 格式应为 YYYY-MM-DD") from None
         if query.get("bill_type", "ALL") != "ALL":
             raise ApiError(400, "PARAM_ERROR", "模拟器仅支持 bill_type=ALL")
+        tar_type = query.get("tar_type", "")
+        if tar_type not in TAR_TYPES:
+            raise ApiError(400, "PARAM_ERROR", "tar_type 仅支持 GZIP 或不填")
         today = dt.datetime.fromtimestamp(now, SHANGHAI).date()
         if bill_date > today:
             raise ApiError(400, "PARAM_ERROR", "账单日期不能晚于今天")
@@ -200,8 +219,9 @@ class WechatPaySimulator:
             if not rows:
                 raise ApiError(400, "NO_STATEMENT_EXIST", "当前商户号没有已成交的订单，不生成对账单")
             content, token = trade_bill(self.keys(), rows), secrets.token_urlsafe(24)
+            served = gzip.compress(content, mtime=0) if tar_type == "GZIP" else content
             db.execute("INSERT INTO bill_files (token, bill_date, content, issued_at) VALUES (?, ?, ?, ?)",
-                       (token, bill_date.isoformat(), content, now))
+                       (token, bill_date.isoformat(), served, now))
         digest = hashlib.sha1(content + (b"x" if wrong_hash else b"")).hexdigest()
         return 200, {"hash_type": "SHA1", "hash_value": digest, "download_url": f"{_base_url(environ)}/v3/billdownload/file?token={token}"}
 
@@ -212,7 +232,9 @@ class WechatPaySimulator:
             row = db.execute("SELECT content, issued_at FROM bill_files WHERE token = ?", (token,)).fetchone()
         if row is None or now - row["issued_at"] > BILL_URL_TTL_SECONDS:
             raise ApiError(400, "INVALID_REQUEST", "下载链接无效或已过期")
-        return "200 OK", [("Content-Type", "text/csv; charset=utf-8")], bytes(row["content"])
+        content = bytes(row["content"])
+        kind = "application/octet-stream" if content[:2] == b"\x1f\x8b" else "text/csv; charset=utf-8"  # gzip magic
+        return "200 OK", [("Content-Type", kind)], content
 
     # --- cashier -----------------------------------------------------------------------
 
@@ -312,12 +334,17 @@ def _read_body(environ: dict[str, Any]) -> bytes:
 
 
 def _request_uri(environ: dict[str, Any]) -> str:
-    """The path-with-query the client signed: the raw request line when the server gives it
-    (gunicorn ``RAW_URI``), else rebuilt — wsgiref hands PATH_INFO over percent-decoded."""
+    """The path-with-query the client signed: as the client sees it, relative to the mount
+    point (``SCRIPT_NAME``, e.g. ``/sim/wxpay``), so ``/v3/...`` — what a client configured
+    with base URL ``…/sim/wxpay`` signs, as it would against api.mch.weixin.qq.com.
+    Taken from the raw request line when the server gives it (gunicorn and
+    ``shebao.adapters.loopback``: ``RAW_URI``), else rebuilt — wsgiref hands PATH_INFO over
+    percent-decoded."""
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
-    if raw:
-        return raw
-    path = quote((environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1"), safe="/")
+    mount = quote(environ.get("SCRIPT_NAME", "").encode("latin-1"), safe="/")
+    if raw and raw.startswith(mount + "/"):
+        return raw[len(mount):]
+    path = quote(environ.get("PATH_INFO", "").encode("latin-1"), safe="/")
     query = environ.get("QUERY_STRING", "")
     return f"{path}?{query}" if query else path
 

@@ -108,7 +108,8 @@ class WechatPayV3Channel:
         self._platform_keys = {platform_public_key_id: load_public_key(platform_public_key_pem)}
         self._clock = clock
         signing = SigningTransport(
-            transport or httpx.HTTPTransport(limits=POOL_LIMITS), mchid=mchid, serial_no=merchant_serial_no, private_key=self._merchant_key, clock=clock
+            transport or httpx.HTTPTransport(limits=POOL_LIMITS), mchid=mchid, serial_no=merchant_serial_no, private_key=self._merchant_key,
+            clock=clock, base_path=urlsplit(self.base_url).path,
         )
         self._http = OutgoingHttp(
             provider=PROVIDER, timeout=timeout, unavailable=_unavailable, headers={"Accept": "application/json"}, transport=signing

@@ -1,11 +1,16 @@
-"""Aliyun SMS (Dysmsapi 2017-05-25) ``SendSms`` over the RPC style API.
+"""Aliyun SMS (Dysmsapi 2017-05-25) ``SendSms``, signed with Alibaba Cloud's signature v3.
 
-Protocol (reference/interfaces.md §6.1, Aliyun "RPC 签名机制" v1):
-- POST ``application/x-www-form-urlencoded`` to the endpoint (``https://dysmsapi.aliyuncs.com/``
-  in production, the loopback simulator in development), common parameters
-  ``Action, Version, Format, AccessKeyId, SignatureMethod=HMAC-SHA1, SignatureVersion=1.0,
-  SignatureNonce, Timestamp (yyyy-MM-ddTHH:mm:ssZ, UTC), RegionId`` plus the action's own.
-- ``Signature = base64(HMAC-SHA1(secret + "&", METHOD + "&%2F&" + pe(canonical query)))``.
+Protocol (reference/interfaces.md §6.1; Alibaba Cloud "V3 版本请求体 & 签名机制", the
+scheme its current official SDK ``alibabacloud_dysmsapi20170525`` uses by default):
+- ``POST /`` to the endpoint (``https://dysmsapi.aliyuncs.com/`` in production, the loopback
+  simulator in development), the action's parameters as an ``application/x-www-form-urlencoded``
+  body (so the phone number never sits in a URL), and the common request headers
+  ``host, x-acs-action, x-acs-version, x-acs-date (yyyy-MM-ddTHH:mm:ssZ, UTC),
+  x-acs-signature-nonce, x-acs-content-sha256 (hex SHA-256 of the body), content-type``.
+- ``Authorization: ACS3-HMAC-SHA256 Credential=<AccessKeyId>,SignedHeaders=<names>,Signature=<hex>``:
+  HMAC-SHA256 with the AccessKey secret over ``ACS3-HMAC-SHA256\n`` + hex SHA-256 of the canonical
+  request ``METHOD\n/\nQUERY\nHEADERS\nSIGNED_HEADERS\nHASHED_BODY`` (see ``canonical_request``).
+  The URI is ``/``: the path relative to the endpoint, also under the simulator's mount.
 - Business errors come back as JSON ``{"Code": ..., "Message": ...}`` (HTTP 200 for ``isv.*``,
   4xx for authentication errors, 5xx for the gateway's own failures).
 
@@ -15,7 +20,6 @@ the caller (a task queue) whether trying again makes sense.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -35,8 +39,9 @@ from shebao.common.masking import mask_mobile
 logger = logging.getLogger("shebao.adapters")
 
 API_VERSION = "2017-05-25"
-REGION_ID = "cn-hangzhou"
 PROVIDER = "aliyun-sms"
+SIGNATURE_ALGORITHM = "ACS3-HMAC-SHA256"
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 
 # Per-number flow control and the account's daily quota: final for this request.
 RATE_LIMIT_CODES = frozenset({"isv.BUSINESS_LIMIT_CONTROL", "isv.DAY_LIMIT_CONTROL"})
@@ -53,33 +58,42 @@ _TRANSPORT_CODES = {"timeout": "Timeout", "unreachable": "Unreachable", "transpo
 
 
 def percent_encode(value: str) -> str:
-    """Aliyun RPC percent-encoding: UTF-8, RFC 3986 unreserved characters
+    """Alibaba Cloud percent-encoding: UTF-8, RFC 3986 unreserved characters
     (``A-Z a-z 0-9 - _ . ~``) kept, everything else ``%XY`` in upper-case hex —
     so a space is ``%20`` (not ``+``), ``*`` is ``%2A`` and ``~`` stays."""
     return quote(value.encode("utf-8"), safe="~")
 
 
-def canonicalized_query(params: Mapping[str, str]) -> str:
-    """Aliyun RPC canonicalized query string: every parameter except ``Signature``,
-    sorted by name, each ``pe(name)=pe(value)``, joined with ``&``."""
-    items = sorted((k, v) for k, v in params.items() if k != "Signature")
-    return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in items)
+def encoded_pairs(params: Mapping[str, str]) -> str:
+    """``pe(name)=pe(value)`` sorted by name, joined with ``&``: the canonical query string of
+    signature v3, and the form body this client sends (any form parser reads ``%20``)."""
+    return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(params.items()))
 
 
-def string_to_sign(params: Mapping[str, str], *, method: str = "POST") -> str:
-    """Aliyun RPC StringToSign: ``METHOD & pe("/") & pe(canonicalized query)``."""
-    return f"{method.upper()}&{percent_encode('/')}&{percent_encode(canonicalized_query(params))}"
+def canonical_request(*, method: str, pathname: str, query: Mapping[str, str], headers: Mapping[str, str],
+                      hashed_payload: str) -> tuple[str, str]:
+    """Signature v3 canonical request and its SignedHeaders: ``METHOD``, the URI, the canonical
+    query, then every header ``name:value`` (names lower-case, values trimmed, sorted by name,
+    each line ``\n``-terminated), the ``;``-joined names, and the hex SHA-256 of the body."""
+    lowered = sorted((name.lower(), str(value).strip()) for name, value in headers.items())
+    signed_headers = ";".join(name for name, _ in lowered)
+    canonical_headers = "".join(f"{name}:{value}\n" for name, value in lowered)
+    parts = [method.upper(), pathname, encoded_pairs(query), canonical_headers, signed_headers, hashed_payload]
+    return "\n".join(parts), signed_headers
 
 
-def rpc_signature(params: Mapping[str, str], secret: str, *, method: str = "POST") -> str:
-    """Aliyun RPC signature v1 (HMAC-SHA1): base64 of HMAC-SHA1 over the
-    StringToSign, keyed with the AccessKey secret followed by ``&``."""
-    digest = hmac.new(f"{secret}&".encode(), string_to_sign(params, method=method).encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode("ascii")
+def acs3_authorization(*, method: str, pathname: str, query: Mapping[str, str], headers: Mapping[str, str], body: bytes,
+                       access_key_id: str, secret: str) -> str:
+    """The ``Authorization`` header of signature v3 (ACS3-HMAC-SHA256) over ``headers`` (all signed)."""
+    canonical, signed_headers = canonical_request(method=method, pathname=pathname, query=query, headers=headers,
+                                                  hashed_payload=hashlib.sha256(body).hexdigest())
+    to_sign = f"{SIGNATURE_ALGORITHM}\n{hashlib.sha256(canonical.encode('utf-8')).hexdigest()}"
+    signature = hmac.new(secret.encode("utf-8"), to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"{SIGNATURE_ALGORITHM} Credential={access_key_id},SignedHeaders={signed_headers},Signature={signature}"
 
 
 def format_timestamp(moment: dt.datetime) -> str:
-    """Aliyun RPC ``Timestamp``: ISO 8601 in UTC to the second, ``yyyy-MM-ddTHH:mm:ssZ``."""
+    """Alibaba Cloud ``x-acs-date``: ISO 8601 in UTC to the second, ``yyyy-MM-ddTHH:mm:ssZ``."""
     if moment.tzinfo is None:
         raise ValueError("Timestamp needs an aware datetime")
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -102,7 +116,6 @@ class AliyunSmsGateway:
         sign_name: str,
         template_code: str,
         timeout: float,
-        region_id: str = REGION_ID,
         clock: Callable[[], dt.datetime] = _service_now,
         nonce_factory: Callable[[], str] = lambda: uuid.uuid4().hex,
         http: OutgoingHttp | None = None,
@@ -114,28 +127,26 @@ class AliyunSmsGateway:
         self.sign_name = sign_name
         self.template_code = template_code
         self.notice_templates = {name: code for name, code in (notice_templates or {}).items() if code}
-        self.region_id = region_id
+        self._host = httpx.URL(endpoint).netloc.decode("ascii")
         self._clock = clock
         self._nonce = nonce_factory
         self._http = http or OutgoingHttp(provider=PROVIDER, timeout=timeout, unavailable=_transport_error)
 
-    def signed_params(self, action_params: Mapping[str, str]) -> dict[str, str]:
-        """Aliyun RPC request: the common parameters (fresh ``SignatureNonce``, current
-        ``Timestamp``) plus ``action_params``, signed with signature v1 for POST."""
-        params = {
-            "Action": "SendSms",
-            "Version": API_VERSION,
-            "Format": "JSON",
-            "AccessKeyId": self.access_key_id,
-            "SignatureMethod": "HMAC-SHA1",
-            "SignatureVersion": "1.0",
-            "SignatureNonce": self._nonce(),
-            "Timestamp": format_timestamp(self._clock()),
-            "RegionId": self.region_id,
-            **action_params,
+    def signed_request(self, action: str, action_params: Mapping[str, str]) -> tuple[dict[str, str], bytes]:
+        """Headers and form body of one signature-v3 POST (fresh nonce, current ``x-acs-date``)."""
+        body = encoded_pairs(action_params).encode("ascii")
+        headers = {
+            "host": self._host,  # sent as signed (httpx keeps an explicit Host header)
+            "x-acs-action": action,
+            "x-acs-version": API_VERSION,
+            "x-acs-date": format_timestamp(self._clock()),
+            "x-acs-signature-nonce": self._nonce(),
+            "x-acs-content-sha256": hashlib.sha256(body).hexdigest(),
+            "content-type": FORM_CONTENT_TYPE,
         }
-        params["Signature"] = rpc_signature(params, self._secret, method="POST")
-        return params
+        headers["Authorization"] = acs3_authorization(method="POST", pathname="/", query={}, headers=headers, body=body,
+                                                      access_key_id=self.access_key_id, secret=self._secret)
+        return headers, body
 
     def send_code(self, *, mobile: str, code: str, request_id: str) -> SmsResult:
         """Dysmsapi ``SendSms`` of the verification-code template to one number:
@@ -153,18 +164,19 @@ class AliyunSmsGateway:
         return self._send(mobile=mobile, template_code=template_code, params={k: str(v) for k, v in params.items()}, request_id=request_id)
 
     def _send(self, *, mobile: str, template_code: str, params: Mapping[str, str], request_id: str) -> SmsResult:
-        params = self.signed_params(
+        headers, body = self.signed_request(
+            "SendSms",
             {
                 "PhoneNumbers": mobile,
                 "SignName": self.sign_name,
                 "TemplateCode": template_code,
                 "TemplateParam": json.dumps(dict(params), ensure_ascii=False, separators=(",", ":")),
                 "OutId": request_id,
-            }
+            },
         )
         log_fields = {"provider": PROVIDER, "mobile_masked": mask_mobile(mobile), "outgoing_request_id": request_id}
         try:
-            response = self._http.request("POST", self.endpoint, data=params, request_id=request_id)
+            response = self._http.request("POST", self.endpoint, content=body, headers=headers, request_id=request_id)
             result = interpret_send_response(response)
         except SmsError as exc:
             logger.warning(

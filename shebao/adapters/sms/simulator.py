@@ -3,7 +3,7 @@ handling; state in SQLite so several server processes share it).
 
 Routes, relative to the mount point (``/sim/sms`` in development):
 - ``POST /`` (or ``GET /?Action=...``): the Aliyun RPC protocol. Checks, in order: AccessKeyId,
-  signature v1, Timestamp within 15 minutes, SignatureNonce unused, then the SendSms rules
+  signature v1 or v3 (``sim_auth``), time within 15 minutes, nonce unused, then the SendSms rules
   (11-digit mainland number, template known, TemplateParam JSON with string values,
   per-number verification-code flow control 1/min, 5/hour, 10/day). Accepted messages are
   stored with their rendered text and answered ``{"Code":"OK",...,"BizId":...}``.
@@ -19,10 +19,7 @@ sliding windows, the day is the calendar day in Asia/Shanghai; only accepted mes
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import hmac
 import html
 import json
 import re
@@ -39,10 +36,11 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 from zoneinfo import ZoneInfo
 
+from shebao.adapters.sms.sim_auth import MAX_SKEW, AuthRefused, authenticate
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CODE_TEMPLATE_TEXT = "您的验证码为${code}，5分钟内有效，请勿泄露给他人。"
 MOBILE_CHANGED_TEMPLATE_TEXT = "您的社保费掌上办账号手机号码已于${time}更换为${mobile}。如非本人操作，请立即致电12366。"
-MAX_SKEW = dt.timedelta(minutes=15)
 FLOW_WINDOWS = ((dt.timedelta(minutes=1), 1, "分钟级"), (dt.timedelta(hours=1), 5, "小时级"))
 DAY_PERMITS = 10
 MODES = ("ok", "system_error", "unavailable", "slow")
@@ -122,19 +120,6 @@ def latest_code(state_path: Path, phone: str) -> str | None:
     return messages[0]["params"].get("code") if messages else None
 
 
-def _verify_signature(params: Mapping[str, str], secret: str, method: str) -> bool:
-    """Aliyun RPC signature v1, written again here on purpose (not imported from the
-    client), so a mistake in the client cannot agree with itself."""
-
-    def pe(value: str) -> str:
-        return quote(value, safe="~")
-
-    query = "&".join(f"{pe(k)}={pe(params[k])}" for k in sorted(params) if k != "Signature")
-    to_sign = f"{method}&%2F&{pe(query)}"
-    expected = base64.b64encode(hmac.new(f"{secret}&".encode(), to_sign.encode(), hashlib.sha1).digest()).decode()
-    return hmac.compare_digest(expected, params.get("Signature", ""))
-
-
 class SmsSimulator:
     """WSGI app speaking Aliyun Dysmsapi ``SendSms`` (see the module docstring)."""
 
@@ -179,8 +164,9 @@ class SmsSimulator:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO") or "/"
         query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-        if path == "/" and (method == "POST" or "Action" in query):
-            status, body = self._rpc(method, {**query, **self._form(environ)})
+        if path == "/" and (method == "POST" or "Action" in query or "HTTP_AUTHORIZATION" in environ):
+            content = self._body(environ)
+            status, body = self._rpc(environ, {**query, **self._form(environ, content)}, content)
             return self._json(start_response, status, body)
         if path == "/_control" and method == "POST":
             return self._control(environ, start_response)
@@ -199,10 +185,11 @@ class SmsSimulator:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         return environ["wsgi.input"].read(min(length, 65536)) if length > 0 else b""
 
-    def _form(self, environ: dict[str, Any]) -> dict[str, str]:
+    @staticmethod
+    def _form(environ: dict[str, Any], content: bytes) -> dict[str, str]:
         if "x-www-form-urlencoded" not in environ.get("CONTENT_TYPE", ""):
             return {}
-        return dict(parse_qsl(self._body(environ).decode("utf-8", "replace"), keep_blank_values=True))
+        return dict(parse_qsl(content.decode("utf-8", "replace"), keep_blank_values=True))
 
     @staticmethod
     def _json(start_response: Callable[..., Any], status: int, body: Mapping[str, Any]) -> list[bytes]:
@@ -230,7 +217,7 @@ class SmsSimulator:
         return self._json(start_response, 200, {"mode": mode, "delay_seconds": delay})
 
     # --- Aliyun RPC ---
-    def _rpc(self, method: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    def _rpc(self, environ: dict[str, Any], params: dict[str, str], content: bytes) -> tuple[int, dict[str, Any]]:
         request_id = str(uuid.uuid4()).upper()
         mode, delay = self._mode()
         if mode == "unavailable":
@@ -239,38 +226,27 @@ class SmsSimulator:
         if mode == "slow":
             time.sleep(delay)
         try:
-            biz_id = self._send_sms(method, params, system_error=mode == "system_error")
-        except RpcError as exc:
-            return exc.status, {"Code": exc.code, "Message": exc.message, "RequestId": request_id}
+            biz_id = self._send_sms(environ, params, content, system_error=mode == "system_error")
+        except (RpcError, AuthRefused) as exc:
+            answer = {"RequestId": request_id, "Code": exc.code, "Message": exc.message}
+            if exc.status >= 400:  # the gateway's own refusals also name the host and a troubleshooting link
+                answer["HostId"] = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+                answer["Recommend"] = f"https://api.aliyun.com/troubleshoot?q={quote(exc.code)}&product=Dysmsapi&requestId={request_id}"
+            return exc.status, answer
         return 200, {"Code": "OK", "Message": "OK", "BizId": biz_id, "RequestId": request_id}
 
-    def _authenticate(self, method: str, params: dict[str, str], now: dt.datetime) -> None:
-        """Aliyun RPC authentication: known AccessKeyId, signature v1, Timestamp within 15 minutes."""
-        key_id, secret, _ = self._credentials()
-        for name in ("AccessKeyId", "Signature", "SignatureNonce", "Timestamp"):
-            if not params.get(name):
-                raise RpcError(f"Missing{name}", f"{name} is mandatory for this action.", 400)
-        if not hmac.compare_digest(params["AccessKeyId"], key_id):
-            raise RpcError("InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404)
-        if params.get("SignatureMethod") != "HMAC-SHA1" or not _verify_signature(params, secret, method):
-            raise RpcError("SignatureDoesNotMatch", "Specified signature is not matched with our calculation.", 400)
-        try:
-            sent = dt.datetime.strptime(params["Timestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
-        except ValueError:
-            raise RpcError("InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted.", 400) from None
-        if abs(now - sent) > MAX_SKEW:
-            raise RpcError("InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.", 400)
-        if params.get("Action") != "SendSms" or params.get("Version") != "2017-05-25":
-            raise RpcError("InvalidAction.NotFound", "Specified api is not found, please check your url and method.", 404)
-
-    def _send_sms(self, method: str, params: dict[str, str], *, system_error: bool) -> str:
-        """Dysmsapi SendSms: authenticate, consume the nonce, check the message and the
-        per-number flow control, store it — all in one write transaction across processes."""
+    def _send_sms(self, environ: dict[str, Any], params: dict[str, str], content: bytes, *, system_error: bool) -> str:
+        """Dysmsapi SendSms: authenticate (signature v1 or v3, ``sim_auth``), consume the nonce,
+        check the message and the per-number flow control, store it — all in one write
+        transaction across processes."""
         now = self._clock()
-        self._authenticate(method, params, now)
+        key_id, secret, _ = self._credentials()
+        caller = authenticate(environ, params, content, access_key_id=key_id, secret=secret, now=now)
+        if caller.action != "SendSms" or caller.version != "2017-05-25":
+            raise RpcError("InvalidAction.NotFound", "Specified api is not found, please check your url and method.", 404)
         with self._transaction() as conn:
             conn.execute("DELETE FROM nonces WHERE seen_at < ?", (_iso(now - 2 * MAX_SKEW),))
-            if conn.execute("INSERT OR IGNORE INTO nonces VALUES (?, ?)", (params["SignatureNonce"], _iso(now))).rowcount == 0:
+            if conn.execute("INSERT OR IGNORE INTO nonces VALUES (?, ?)", (caller.nonce, _iso(now))).rowcount == 0:
                 raise RpcError("SignatureNonceUsed", "Specified signature nonce was used already.", 400)
             if system_error:
                 raise RpcError("isp.SYSTEM_ERROR", "isp.SYSTEM_ERROR")

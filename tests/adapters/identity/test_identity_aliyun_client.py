@@ -10,10 +10,10 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
+from shebao.adapters.aliyun_rpc import rpc_signature
 from shebao.adapters.identity.aliyun import AliyunMobile3MetaCheck, interpret_verify_response, md5_hex
 from shebao.adapters.identity.port import IdentityCheckUnavailable, IdentityOutcome, IdentityVerdict, Mismatch
 from shebao.adapters.identity.simulator import read_calls
-from shebao.adapters.sms.aliyun import rpc_signature
 from tests.adapters.identity.conftest import OTHER, OWNER
 
 MOBILE, NAME, ID_NUMBER = OWNER

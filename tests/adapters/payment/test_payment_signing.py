@@ -86,6 +86,25 @@ def test_signing_transport_signs_the_path_query_and_bytes_on_the_wire(dev_keys):
         _verify(dev_keys["WECHATPAY_MERCHANT_PUBLIC_KEY"], message, fields["signature"])
 
 
+def test_signing_transport_signs_the_path_relative_to_the_base_url(dev_keys):
+    """A base URL with a path (the simulator at …/sim/wxpay) signs ``/v3/...`` as at WeChat Pay's root."""
+    seen: list[httpx.Request] = []
+    transport = SigningTransport(
+        httpx.MockTransport(lambda request: seen.append(request) or httpx.Response(204)), mchid="1900000109",
+        serial_no="SERIAL01", private_key=load_private_key(dev_keys["WECHATPAY_MERCHANT_PRIVATE_KEY"]),
+        clock=lambda: dt.datetime.fromtimestamp(TS, dt.UTC), base_path="/sim/wxpay",
+    )
+    with httpx.Client(transport=transport) as client:
+        client.get("http://127.0.0.1:8000/sim/wxpay/v3/bill/tradebill?bill_date=2026-11-27&bill_type=ALL")
+        client.get("http://127.0.0.1:8000/elsewhere/v3/x")
+
+    for request, path in zip(seen, ("/v3/bill/tradebill?bill_date=2026-11-27&bill_type=ALL", "/elsewhere/v3/x"), strict=True):
+        fields = dict(part.split("=", 1) for part in request.headers["Authorization"].split(" ", 1)[1].split(","))
+        fields = {k: v.strip('"') for k, v in fields.items()}
+        message = f"GET\n{path}\n{TS}\n{fields['nonce_str']}\n\n".encode()
+        _verify(dev_keys["WECHATPAY_MERCHANT_PUBLIC_KEY"], message, fields["signature"])
+
+
 def test_pay_sign_known_answer(dev_keys):
     message = f"wx_sim_12366\n{TS}\n{NONCE}\nprepay_id=wx201410272009395522657a690389285100\n".encode()
 

@@ -19,12 +19,15 @@ from cryptography.hazmat.primitives.asymmetric import padding
 def raw(wxpay_sim, dev_keys, clock):
     """Send a request to the simulator signed by hand with the merchant key."""
 
-    def send(method: str, path: str, body: dict | None = None, *, timestamp: int | None = None) -> httpx.Response:
+    def send(method: str, path: str, body: dict | None = None, *, timestamp: int | None = None,
+             sign_mount: bool = False) -> httpx.Response:
         content = json.dumps(body).encode() if body is not None else b""
         url = httpx.URL(wxpay_sim.url + path)
         stamp, nonce = timestamp if timestamp is not None else int(clock.now.timestamp()), "N" * 32
         key = serialization.load_pem_private_key(dev_keys["WECHATPAY_MERCHANT_PRIVATE_KEY"].encode(), password=None)
-        message = f"{method}\n{url.raw_path.decode()}\n{stamp}\n{nonce}\n".encode() + content + b"\n"
+        # The path as a client of the mount sees it (its base URL is …/sim/wxpay), unless told otherwise.
+        signed = url.raw_path.decode() if sign_mount else url.raw_path.decode().removeprefix("/sim/wxpay")
+        message = f"{method}\n{signed}\n{stamp}\n{nonce}\n".encode() + content + b"\n"
         signature = base64.b64encode(key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode()
         authorization = (f'WECHATPAY2-SHA256-RSA2048 mchid="1900000109",nonce_str="{nonce}",signature="{signature}",'
                          f'timestamp="{stamp}",serial_no="{dev_keys["WECHATPAY_MERCHANT_SERIAL_NO"]}"')
@@ -112,6 +115,17 @@ def test_requests_without_a_valid_signature_are_sign_error(wxpay_sim, raw, dev_k
         assert response.json()["code"] == "SIGN_ERROR"
         _verify_platform_signature(response, dev_keys)
     assert raw("GET", "/v3/pay/transactions/out-trade-no/SB_RAW_000001?mchid=1900000109").status_code == 404
+
+
+def test_signature_covers_the_path_relative_to_the_mount(raw):
+    """Clients sign ``/v3/...`` (the path under their base URL, as at api.mch.weixin.qq.com):
+    that is accepted; a signature over the mount's own ``/sim/wxpay/v3/...`` is not what any
+    client sends to WeChat Pay, so it is refused."""
+    path = "/v3/pay/transactions/out-trade-no/SB_RAW_000001?mchid=1900000109"
+
+    assert raw("GET", path).json()["code"] == "ORDER_NOT_EXIST"
+    refused = raw("GET", path, sign_mount=True)
+    assert (refused.status_code, refused.json()["code"]) == (401, "SIGN_ERROR")
 
 
 def test_good_raw_order_then_query_with_encoded_path(raw, dev_keys):

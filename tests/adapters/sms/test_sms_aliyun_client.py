@@ -10,8 +10,8 @@ import time
 import httpx
 import pytest
 
-from shebao.adapters.sms.aliyun import rpc_signature
 from shebao.adapters.sms.port import SmsError, SmsRateLimited, SmsResult
+from shebao.adapters.sms.sim_auth import v1_signature
 from shebao.adapters.sms.simulator import latest_code, read_outbox
 
 PHONE = "13800138000"
@@ -150,15 +150,16 @@ def test_plus86_prefix_is_accepted_and_stored_as_the_bare_number(gateway, sms_si
 
 
 def test_template_param_with_a_non_string_value_is_refused(gateway, sms_sim):
-    params = gateway.signed_params(
+    headers, body = gateway.signed_request(
+        "SendSms",
         {
             "PhoneNumbers": PHONE,
             "SignName": SIGN_NAME,
             "TemplateCode": TEMPLATE_CODE,
             "TemplateParam": json.dumps({"code": 123456}),
-        }
+        },
     )
-    response = httpx.post(sms_sim.endpoint, data=params, timeout=5)
+    response = httpx.post(sms_sim.endpoint, content=body, headers=headers, timeout=5)
 
     assert response.status_code == 200
     assert {k: response.json()[k] for k in ("Code", "Message")} == {
@@ -168,20 +169,52 @@ def test_template_param_with_a_non_string_value_is_refused(gateway, sms_sim):
     assert read_outbox(sms_sim.state_path) == []
 
 
-def test_get_request_signed_for_get_is_accepted_like_aliyun(gateway, sms_sim):
+def test_legacy_signature_v1_get_request_is_still_accepted_like_aliyun(sms_sim):
+    """The simulator still speaks RPC signature v1 (the legacy SDK's, see test_vendor_sdks_aliyun),
+    here as a GET with the parameters in the query string."""
     params = {
-        k: v
-        for k, v in gateway.signed_params(
-            {"PhoneNumbers": PHONE, "SignName": SIGN_NAME, "TemplateCode": TEMPLATE_CODE, "TemplateParam": '{"code":"654321"}'}
-        ).items()
-        if k != "Signature"
+        "Action": "SendSms", "Version": "2017-05-25", "Format": "JSON", "AccessKeyId": "LTAI-test-key",
+        "SignatureMethod": "HMAC-SHA1", "SignatureVersion": "1.0", "SignatureNonce": "nonce-v1-get",
+        "Timestamp": "2025-03-03T00:00:00Z", "RegionId": "cn-hangzhou",
+        "PhoneNumbers": PHONE, "SignName": SIGN_NAME, "TemplateCode": TEMPLATE_CODE, "TemplateParam": '{"code":"654321"}',
     }
-    params["Signature"] = rpc_signature(params, "test-secret-0123456789", method="GET")
+    params["Signature"] = v1_signature("GET", params, "test-secret-0123456789")
     response = httpx.get(sms_sim.endpoint, params=params, timeout=5)
 
     assert (response.status_code, response.json()["Code"]) == (200, "OK")
     assert latest_code(sms_sim.state_path, PHONE) == "654321"
-    assert params["AccessKeyId"] == "LTAI-test-key"
+
+
+def test_the_client_signs_with_signature_v3(gateway, sms_sim):
+    """Alibaba Cloud's current scheme (ACS3-HMAC-SHA256 in the Authorization header, SHA-256
+    of the form body), no v1 parameters in sight; the phone number is in the body, not the URL."""
+    headers, body = gateway.signed_request("SendSms", {"PhoneNumbers": PHONE, "TemplateParam": '{"code":"1"}'})
+
+    assert headers["Authorization"].startswith("ACS3-HMAC-SHA256 Credential=LTAI-test-key,SignedHeaders="
+                                               "content-type;host;x-acs-action;x-acs-content-sha256;x-acs-date;"
+                                               "x-acs-signature-nonce;x-acs-version,Signature=")
+    assert body == b"PhoneNumbers=13800138000&TemplateParam=%7B%22code%22%3A%221%22%7D"
+    assert (headers["x-acs-action"], headers["x-acs-version"], headers["x-acs-date"]) == ("SendSms", "2017-05-25", "2025-03-03T00:00:00Z")
+    assert headers["host"] == httpx.URL(sms_sim.endpoint).netloc.decode()
+
+
+def test_a_wrong_secret_is_answered_like_aliyun(sms_sim):
+    """HTTP 400 JSON with RequestId, HostId, Code, Message (ending in the server's string to
+    sign after a ':' — the legacy SDK reads it) and Recommend."""
+    from shebao.adapters.sms.aliyun import AliyunSmsGateway
+
+    gateway = AliyunSmsGateway(endpoint=sms_sim.endpoint, access_key_id="LTAI-test-key", access_key_secret="wrong",
+                               sign_name=SIGN_NAME, template_code=TEMPLATE_CODE, timeout=5, clock=sms_sim.clock)
+    headers, body = gateway.signed_request("SendSms", {"PhoneNumbers": PHONE})
+    response = httpx.post(sms_sim.endpoint, content=body, headers=headers, timeout=5)
+
+    answer = response.json()
+    assert (response.status_code, set(answer)) == (400, {"RequestId", "HostId", "Code", "Message", "Recommend"})
+    assert answer["Code"] == "SignatureDoesNotMatch" and answer["HostId"] == headers["host"]
+    prefix, _, server_string = answer["Message"].partition(":")
+    assert prefix == "Specified signature does not match our calculation. server string to sign is"
+    assert server_string.startswith("ACS3-HMAC-SHA256\n") and len(server_string) == len("ACS3-HMAC-SHA256\n") + 64
+    assert answer["Recommend"] == f"https://api.aliyun.com/troubleshoot?q=SignatureDoesNotMatch&product=Dysmsapi&requestId={answer['RequestId']}"
 
 
 def test_system_error_mode_is_retryable(gateway, sms_sim):

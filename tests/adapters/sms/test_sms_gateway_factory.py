@@ -74,6 +74,6 @@ def test_the_configured_client_takes_its_timestamp_from_the_service_clock(settin
     monkeypatch.setattr(clock_module, "now", lambda: dt.datetime(2026, 3, 2, 10, 0, 7, tzinfo=dt.timezone(dt.timedelta(hours=8))))
     settings.SMS = {**settings.SMS, "ENDPOINT": "http://127.0.0.1:1/clock-check/"}
 
-    params = get_sms_gateway().signed_params({"PhoneNumbers": "13800138000"})
+    headers, _ = get_sms_gateway().signed_request("SendSms", {"PhoneNumbers": "13800138000"})
 
-    assert params["Timestamp"] == "2026-03-02T02:00:07Z"
+    assert headers["x-acs-date"] == "2026-03-02T02:00:07Z"
