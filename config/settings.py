@@ -14,7 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.secrets import load_dev_secrets
+from config.secrets import load_dev_secrets, parse_keyring
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 _DEFAULT_VAR = BASE_DIR / "var" / ("test" if (os.environ.get("SHEBAO_ENV") == "test" or "pytest" in sys.modules) else "")
@@ -29,7 +29,12 @@ DEVELOPMENT = ENV == "development"
 PORT = int(os.environ.get("PORT", "8000"))
 
 if PRODUCTION:
-    _secrets = {k: os.environ[k] for k in ("SECRET_KEY", "SHEBAO_PII_KEY", "SHEBAO_INDEX_KEY", "SHEBAO_SM2_PRIVATE_KEY")}
+    _secrets = {k: os.environ[k] for k in ("SECRET_KEY", "SHEBAO_SM2_PRIVATE_KEY")}
+    # The single keys or the keyrings (SHEBAO_PII_KEYS / SHEBAO_INDEX_KEYS): at least one of each.
+    _secrets |= {k: os.environ.get(k, "") for k in ("SHEBAO_PII_KEY", "SHEBAO_INDEX_KEY")}
+    for _single in ("SHEBAO_PII_KEY", "SHEBAO_INDEX_KEY"):
+        if not (_secrets[_single] or os.environ.get(f"{_single}S")):
+            raise KeyError(f"{_single} or {_single}S")
 else:
     _secrets = load_dev_secrets(VAR_DIR / "dev-secrets.json")
 
@@ -191,8 +196,18 @@ REFERENCE_CACHE_SECONDS = int(os.environ.get("REFERENCE_CACHE_SECONDS", "30"))
 
 # --- personal-data crypto (GB/T 39786: SM4 storage, SM3 index, SM2 signature) ---
 SHEBAO_CRYPTO_SUITE = os.environ.get("SHEBAO_CRYPTO_SUITE", "sm")  # "sm" (国密) or "intl" (AES-GCM/SHA-256/ECDSA)
+# Keyrings (shebao.common.crypto, "Keys and rotation"): the single key is kid "k0";
+# SHEBAO_PII_KEYS="kid:hex,kid:hex" adds kids; the current kid (new writes) is
+# SHEBAO_PII_CURRENT_KID, else the first listed, else k0. Likewise for the index keys.
+# Rotate: add the new kid first in the list, deploy, run `manage.py rotate_field_keys`,
+# check it with `--check`, then drop the old key (and SHEBAO_CRYPTO_LEGACY_READABLE=0).
 SHEBAO_PII_KEY = _secrets["SHEBAO_PII_KEY"]
+SHEBAO_PII_KEYS = parse_keyring(os.environ.get("SHEBAO_PII_KEYS", ""), name="SHEBAO_PII_KEYS")
+SHEBAO_PII_CURRENT_KID = os.environ.get("SHEBAO_PII_CURRENT_KID", "")
 SHEBAO_INDEX_KEY = _secrets["SHEBAO_INDEX_KEY"]
+SHEBAO_INDEX_KEYS = parse_keyring(os.environ.get("SHEBAO_INDEX_KEYS", ""), name="SHEBAO_INDEX_KEYS")
+SHEBAO_INDEX_CURRENT_KID = os.environ.get("SHEBAO_INDEX_CURRENT_KID", "")
+SHEBAO_CRYPTO_LEGACY_READABLE = os.environ.get("SHEBAO_CRYPTO_LEGACY_READABLE", "1") == "1"  # first-version values (no kid)
 SHEBAO_SM2_PRIVATE_KEY = _secrets["SHEBAO_SM2_PRIVATE_KEY"]
 
 # --- external systems (ports and adapters) ---

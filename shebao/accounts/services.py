@@ -178,7 +178,8 @@ def account_change_mobile(*, account: Account, new_mobile: str, sms_code: str, p
         outcome = otp_consume(mobile=new_mobile, purpose=SmsPurpose.CHANGE_MOBILE, code=sms_code, now=now)
         if outcome.ok:
             old = account.mobile
-            Account.objects.filter(pk=account.pk).update(mobile=new_mobile, mobile_index=mobile_index(new_mobile))
+            account.mobile, account.mobile_index = new_mobile, mobile_index(new_mobile)
+            account.save(update_fields=["mobile", "mobile_index"])  # save, not update(): the ciphertext is bound to the row
             account.refresh_from_db()
             _archive_info_update(account, field="mobile", value=new_mobile, now=now)
             audit_record(

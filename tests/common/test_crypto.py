@@ -88,10 +88,10 @@ def pin_sm2_nonce(settings, monkeypatch):
 
 
 def _flip(token: str, index: int) -> str:
-    tag, _, b64 = token.partition(":")
+    header, _, b64 = token.rpartition(":")
     raw = bytearray(base64.b64decode(b64))
     raw[index] ^= 0x01
-    return f"{tag}:{base64.b64encode(bytes(raw)).decode()}"
+    return f"{header}:{base64.b64encode(bytes(raw)).decode()}"
 
 
 # ---------------------------------------------------------------- standard vectors
@@ -122,7 +122,7 @@ def test_sm4_block_vector_gbt_32907():
 @pytest.mark.parametrize("plaintext", ["", "450102198506011232", "南宁市青秀区民族大道100号", "𠮷田·X\n"])
 def test_round_trip(suite, plaintext):
     token = crypto.encrypt(plaintext, aad="account|id_number|42|1")
-    assert token.startswith({"sm": "sm4gcm:", "intl": "aesgcm:"}[suite])
+    assert token.startswith({"sm": "v2:k0:sm4gcm:", "intl": "v2:k0:aesgcm:"}[suite])
     assert crypto.decrypt(token, aad="account|id_number|42|1") == plaintext
 
 
@@ -132,11 +132,11 @@ def test_nonce_is_fresh(suite):
 
 def test_sm_ciphertext_is_sm4_gcm_with_the_aad(sm):
     token = crypto.encrypt("13812345678", aad="account|mobile|7|1")
-    raw = base64.b64decode(token.removeprefix("sm4gcm:"))
+    raw = base64.b64decode(token.removeprefix("v2:k0:sm4gcm:"))
     nonce, ct, tag = raw[:12], raw[12:-16], raw[-16:]
     assert len(ct) == len("13812345678")
     dec = Cipher(algorithms.SM4(bytes.fromhex(sm.SHEBAO_PII_KEY)[:16]), modes.GCM(nonce, tag)).decryptor()
-    dec.authenticate_additional_data(b"account|mobile|7|1")
+    dec.authenticate_additional_data(b"v2|k0|sm4gcm|account|mobile|7|1")  # the header is authenticated too
     assert dec.update(ct) + dec.finalize() == b"13812345678"
 
 
@@ -156,14 +156,18 @@ def test_flipped_byte_fails(suite, index):
 @pytest.mark.parametrize(
     "mangle",
     [
-        lambda t: t.split(":")[0] + ":",  # empty body
-        lambda t: t[:30],  # truncated: body shorter than a tag
+        lambda t: t.rpartition(":")[0] + ":",  # empty body
+        lambda t: t[:36],  # truncated: body shorter than a tag
         lambda t: t + "!",  # not base64
-        lambda t: "des:" + t.split(":")[1],  # unknown algorithm
-        lambda t: t.split(":")[1],  # no algorithm tag
-        lambda t: ("aesgcm:" if t.startswith("sm4gcm:") else "sm4gcm:") + t.split(":")[1],  # wrong algorithm tag
+        lambda t: "v2:k0:des:" + t.rpartition(":")[2],  # unknown algorithm
+        lambda t: "v2:k0:" + t.rpartition(":")[2],  # no algorithm tag
+        lambda t: t.replace(":sm4gcm:", ":aesgcm:") if ":sm4gcm:" in t else t.replace(":aesgcm:", ":sm4gcm:"),  # wrong algorithm tag
+        lambda t: t.rpartition(":")[2],  # no header at all
+        lambda t: "v2:" + t.rpartition(":")[2],  # truncated header
+        lambda t: t.replace("v2:k0:", "v2:k9:"),  # a kid not in the keyring
+        lambda t: t.replace("v2:k0:", "v2:k/0:"),  # not a kid
     ],
-    ids=["empty", "truncated", "not-base64", "unknown-tag", "no-tag", "swapped-tag"],
+    ids=["empty", "truncated", "not-base64", "unknown-tag", "no-tag", "swapped-tag", "no-header", "short-header", "unknown-kid", "bad-kid"],
 )
 def test_malformed_token_fails(suite, mangle):
     token = crypto.encrypt("450102198506011232", aad="aad")
@@ -184,13 +188,13 @@ def test_ciphertext_stays_readable_after_a_suite_switch(settings, first, then):
     token = crypto.encrypt("450102198506011232", aad="account|id_number|42|1")
     settings.SHEBAO_CRYPTO_SUITE = then
     assert crypto.decrypt(token, aad="account|id_number|42|1") == "450102198506011232"
-    assert crypto.encrypt("x", aad="a").split(":")[0] == {"sm": "sm4gcm", "intl": "aesgcm"}[then]
+    assert crypto.encrypt("x", aad="a").split(":")[2] == {"sm": "sm4gcm", "intl": "aesgcm"}[then]
 
 
 # ---------------------------------------------------------------- blind index
 def test_blind_index_deterministic_and_separated_by_purpose(suite):
     a = crypto.blind_index("450102198506011232", purpose="id_number")
-    assert re.fullmatch(r"[0-9a-f]{64}", a)
+    assert re.fullmatch(r"k0:[0-9a-f]{64}", a)
     assert crypto.blind_index("450102198506011232", purpose="id_number") == a
     assert crypto.blind_index("450102198506011232", purpose="mobile") != a
     assert crypto.blind_index("450102198506011233", purpose="id_number") != a
@@ -211,7 +215,7 @@ def test_blind_index_sm_is_hmac_sm3(sm):
 
     h = crypto_hmac.HMAC(bytes.fromhex(sm.SHEBAO_INDEX_KEY), hashes.SM3())
     h.update(b"mobile\x0013812345678")
-    assert crypto.blind_index("13812345678", purpose="mobile") == h.finalize().hex()
+    assert crypto.blind_index("13812345678", purpose="mobile") == "k0:" + h.finalize().hex()
 
 
 # ---------------------------------------------------------------- signatures
