@@ -368,3 +368,109 @@ def test_random_token():
     token = crypto.random_token()
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", token)
     assert crypto.random_token() != token
+
+
+# ---------------------------------------------------------------- keyrings and key ids
+@pytest.fixture
+def ring(settings):
+    """Keyrings only (no first-version single keys)."""
+
+    def use(pii: dict[str, str], index: dict[str, str] | None = None, *, current: str = "", legacy: bool = False) -> None:
+        settings.SHEBAO_PII_KEY = "ee" * 16 if legacy else ""
+        settings.SHEBAO_INDEX_KEY = "ff" * 32 if legacy else ""
+        settings.SHEBAO_PII_KEYS, settings.SHEBAO_INDEX_KEYS = pii, index or {"i1": "11" * 32}
+        settings.SHEBAO_PII_CURRENT_KID, settings.SHEBAO_INDEX_CURRENT_KID = current, ""
+
+    return use
+
+
+def test_the_first_listed_kid_is_current_unless_one_is_named(ring):
+    ring({"new": "22" * 16, "old": "33" * 16})
+    assert crypto.encrypt("x", aad="a").startswith("v2:new:")
+    ring({"new": "22" * 16, "old": "33" * 16}, current="old")
+    assert crypto.encrypt("x", aad="a").startswith("v2:old:")
+
+
+def test_old_and_new_kids_both_decrypt_during_a_rotation(suite, ring):
+    ring({"old": "33" * 16})
+    old_token = crypto.encrypt("450102198506011232", aad="row")
+    ring({"new": "22" * 16, "old": "33" * 16})
+    new_token = crypto.encrypt("450102198506011232", aad="row")
+    assert crypto.ciphertext_kid(old_token) == "old" and crypto.ciphertext_kid(new_token) == "new"
+    assert crypto.decrypt(old_token, aad="row") == crypto.decrypt(new_token, aad="row") == "450102198506011232"
+    ring({"new": "22" * 16})
+    assert crypto.decrypt(new_token, aad="row") == "450102198506011232"
+    with pytest.raises(DecryptionError, match="密钥 old 不可用"):
+        crypto.decrypt(old_token, aad="row")
+
+
+def test_the_kid_is_authenticated(ring):
+    """Two kids holding the same key: relabelling a token with the other kid still fails."""
+    ring({"a": "22" * 16, "b": "22" * 16})
+    token = crypto.encrypt("x", aad="row")
+    with pytest.raises(DecryptionError):
+        crypto.decrypt(token.replace("v2:a:", "v2:b:"), aad="row")
+
+
+def test_first_version_token_is_read_with_the_legacy_key_and_its_own_aad(sm, ring, settings):
+    ring({"new": "22" * 16}, legacy=True)
+    nonce = bytes(12)
+    enc = Cipher(algorithms.SM4(bytes.fromhex("ee" * 16)), modes.GCM(nonce)).encryptor()
+    enc.authenticate_additional_data(b"accounts.account.name")
+    legacy = "sm4gcm:" + base64.b64encode(nonce + enc.update("张伟".encode()) + enc.finalize() + enc.tag).decode()
+    assert crypto.ciphertext_kid(legacy) is None
+    assert crypto.decrypt(legacy, aad="accounts.account.name|row1", legacy_aad="accounts.account.name") == "张伟"
+    with pytest.raises(DecryptionError):
+        crypto.decrypt(legacy, aad="accounts.account.name|row1", legacy_aad="accounts.account.mobile")
+    settings.SHEBAO_CRYPTO_LEGACY_READABLE = False
+    with pytest.raises(DecryptionError, match="旧格式"):
+        crypto.decrypt(legacy, aad="accounts.account.name|row1", legacy_aad="accounts.account.name")
+
+
+def test_blind_index_carries_its_kid_and_every_readable_form(ring, settings):
+    ring({"p": "22" * 16}, {"inew": "44" * 32, "iold": "55" * 32}, legacy=True)
+    index = crypto.blind_index("13812345678", purpose="mobile")
+    assert index.startswith("inew:") and crypto.blind_index_kid(index) == "inew"
+    kids = [crypto.blind_index_kid(f) for f in index.forms]
+    assert index.forms[0] == index and len(kids) == 4
+    assert set(kids) == {"inew", "iold", "k0", None}  # None: the bare first-version hex
+    settings.SHEBAO_CRYPTO_LEGACY_READABLE = False
+    assert {crypto.blind_index_kid(f) for f in crypto.blind_index("13812345678", purpose="mobile").forms} == {"inew", "iold", "k0"}
+
+
+def test_short_secrets_check_against_every_index_key(ring):
+    ring({"p": "22" * 16}, {"iold": "55" * 32})
+    stored = crypto.hash_secret("123456")
+    ring({"p": "22" * 16}, {"inew": "44" * 32, "iold": "55" * 32})
+    assert crypto.check_secret("123456", stored) is True
+    ring({"p": "22" * 16}, {"inew": "44" * 32})
+    assert crypto.check_secret("123456", stored) is False
+
+
+@pytest.mark.parametrize(
+    "pii,current,message",
+    [
+        ({}, "", "未配置密钥"),
+        ({"a": "22" * 16}, "b", "当前密钥编号 b 不在密钥环中"),
+        ({"a": "zz" * 16}, "", "不是十六进制"),
+        ({"a": "22" * 8}, "", "不足 16 字节"),
+        ({"a/b": "22" * 16}, "", "密钥编号"),
+    ],
+    ids=["empty", "unknown-current", "not-hex", "short", "bad-kid"],
+)
+def test_bad_keyring_is_refused(ring, pii, current, message):
+    from django.core.exceptions import ImproperlyConfigured
+
+    ring(pii, current=current)
+    with pytest.raises(ImproperlyConfigured, match=message):
+        crypto.encrypt("x", aad="a")
+
+
+def test_parse_keyring():
+    from config.secrets import parse_keyring
+
+    assert parse_keyring("", name="K") == {}
+    assert list(parse_keyring(" new:22 , old:33 ", name="K").items()) == [("new", "22"), ("old", "33")]
+    for bad in ("new", "new:", ":22", "a:22,a:33"):
+        with pytest.raises(ValueError, match="kid:十六进制密钥"):
+            parse_keyring(bad, name="K")
