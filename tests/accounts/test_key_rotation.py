@@ -11,6 +11,8 @@ import base64
 import datetime as dt
 import io
 import os
+import threading
+import time
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -331,3 +333,80 @@ def test_first_version_rows_stay_readable_and_are_upgraded(keys, settings):
     fresh = Account.objects.get(pk=a.pk)
     assert (fresh.name, fresh.id_number, fresh.mobile) == ("覃丽华", ID_A, "13912300001")
     assert login_check_password(identifier=ID_A, password=PASSWORD, now=clock.now()).pk == a.pk
+
+
+# ---------------------------------------------------------------- concurrency
+def _wait_for(condition, *, seconds: float = 30.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_rotation_does_not_lose_an_address_changed_while_it_runs(keys, monkeypatch):
+    """The command locks each batch (SELECT ... FOR UPDATE): an address saved while it re-encrypts
+    the row waits for it and wins, instead of being overwritten by the re-encrypted old address."""
+    if connection.vendor != "postgresql":
+        pytest.skip(f"needs PostgreSQL row locks (select_for_update); the database here is {connection.vendor}")
+    keys({"old": PII_OLD}, {"iold": INDEX_OLD})
+    account = _account("覃丽华", ID_A, "13912300001", address="南宁市青秀区民族大道1号")
+    keys({"new": PII_NEW, "old": PII_OLD}, {"inew": INDEX_NEW, "iold": INDEX_OLD})
+    read_done, release = threading.Event(), threading.Event()
+    real = rotate_field_keys.Command._changes
+    errors: list[BaseException] = []
+
+    def changes_then_pause(row, *args):
+        out = real(row, *args)  # the old address is read and re-encrypted here, the row locked
+        if isinstance(row, Account):
+            read_done.set()
+            assert release.wait(timeout=30)
+        return out
+
+    monkeypatch.setattr(rotate_field_keys.Command, "_changes", staticmethod(changes_then_pause))
+
+    def rotate() -> None:
+        try:
+            _rotate()
+        except BaseException as exc:  # reported to the main thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    edited = threading.Event()
+
+    def edit() -> None:
+        try:
+            mine = Account.objects.get(pk=account.pk)
+            mine.address = "桂林市七星区漓江路88号"
+            mine.save(update_fields=["address"])
+            edited.set()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    rotator = threading.Thread(target=rotate)
+    rotator.start()
+    assert read_done.wait(timeout=30)
+    editor = threading.Thread(target=edit)
+    editor.start()
+
+    def editor_blocked() -> bool:
+        with connection.cursor() as cur:
+            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+            return cur.fetchone()[0] > 0
+
+    assert _wait_for(lambda: edited.is_set() or editor_blocked())
+    release.set()
+    rotator.join(timeout=60)
+    editor.join(timeout=60)
+
+    assert errors == []
+    fresh = Account.objects.get(pk=account.pk)
+    assert fresh.address == "桂林市七星区漓江路88号"
+    assert _raw("accounts_account", "address", account.pk).startswith("v2:new:")
+    assert fresh.name == "覃丽华"
