@@ -47,6 +47,19 @@ def _write(path: Path, values: dict[str, str], *, replace: bool) -> None:
     tmp.unlink(missing_ok=True)
 
 
+def parse_keyring(text: str, *, name: str) -> dict[str, str]:
+    """``"kid1:hex,kid2:hex"`` -> ``{"kid1": "hex", ...}`` in the given order (the
+    first is the current kid unless one is named). The keys themselves are checked
+    by :mod:`shebao.common.crypto` on first use."""
+    ring: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        kid, sep, key = item.partition(":")
+        if not sep or not kid or not key or kid in ring:
+            raise ValueError(f"{name}: 每项应为 kid:十六进制密钥，且编号不重复")
+        ring[kid] = key
+    return ring
+
+
 def load_dev_secrets(path: Path) -> dict[str, str]:
     """Load the secrets file, creating it (mode 600) on first use; keys added
     by a newer version of the service are generated and written back."""

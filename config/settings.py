@@ -21,7 +21,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.secrets import load_dev_secrets
+from config.secrets import load_dev_secrets, parse_keyring
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 _DEFAULT_VAR = BASE_DIR / "var" / ("test" if (os.environ.get("SHEBAO_ENV") == "test" or "pytest" in sys.modules) else "")
@@ -48,13 +48,16 @@ PRODUCTION_SECRETS = (
     "WECHATPAY_MERCHANT_SERIAL_NO", "WECHATPAY_MERCHANT_PRIVATE_KEY", "WECHATPAY_APIV3_KEY",
     "WECHATPAY_PLATFORM_PUBLIC_KEY", "WECHATPAY_PLATFORM_PUBLIC_KEY_ID",
 )
+_KEYRING_NAMES = ("SHEBAO_PII_KEY", "SHEBAO_INDEX_KEY")
 PRODUCTION_REQUIRED = (
     *PRODUCTION_SECRETS,
     "ALLOWED_HOSTS", "SHEBAO_SELF_URL", "SMS_ACCESS_KEY_ID", "SMS_TEMPLATE_CODE", "WECHAT_APPID", "WECHATPAY_MCHID",
 )
 
 if PRODUCTION:
-    _missing = [name for name in PRODUCTION_REQUIRED if not os.environ.get(name, "").strip()]
+    # The personal-data keys may come as keyrings for rotation (SHEBAO_PII_KEYS, SHEBAO_INDEX_KEYS).
+    _missing = [name for name in PRODUCTION_REQUIRED
+                if not (os.environ.get(name, "").strip() or (name in _KEYRING_NAMES and os.environ.get(f"{name}S", "").strip()))]
     if _missing:
         raise ImproperlyConfigured(
             "SHEBAO_ENV is production (the default when unset) and these environment variables are missing: "
@@ -67,7 +70,7 @@ if PRODUCTION:
             f"{' and '.join(_refused)} may not be on in production (SHEBAO_ENV is production, the default when unset): "
             "debug pages leak settings and data, simulators hand out SMS codes to anyone."
         )
-    _secrets = {k: os.environ[k] for k in PRODUCTION_SECRETS}
+    _secrets = {k: os.environ.get(k, "") for k in PRODUCTION_SECRETS}
 else:
     _secrets = load_dev_secrets(VAR_DIR / "dev-secrets.json")
 
@@ -251,8 +254,18 @@ REFERENCE_CACHE_SECONDS = int(os.environ.get("REFERENCE_CACHE_SECONDS", "30"))
 
 # --- personal-data crypto (GB/T 39786: SM4 storage, SM3 index, SM2 signature) ---
 SHEBAO_CRYPTO_SUITE = os.environ.get("SHEBAO_CRYPTO_SUITE", "sm")  # "sm" (国密) or "intl" (AES-GCM/SHA-256/ECDSA)
+# Keyrings (shebao.common.crypto, "Keys and rotation"): the single key is kid "k0";
+# SHEBAO_PII_KEYS="kid:hex,kid:hex" adds kids; the current kid (new writes) is
+# SHEBAO_PII_CURRENT_KID, else the first listed, else k0. Likewise for the index keys.
+# Rotate: add the new kid first in the list, deploy, run `manage.py rotate_field_keys`,
+# check it with `--check`, then drop the old key (and SHEBAO_CRYPTO_LEGACY_READABLE=0).
 SHEBAO_PII_KEY = _secrets["SHEBAO_PII_KEY"]
+SHEBAO_PII_KEYS = parse_keyring(os.environ.get("SHEBAO_PII_KEYS", ""), name="SHEBAO_PII_KEYS")
+SHEBAO_PII_CURRENT_KID = os.environ.get("SHEBAO_PII_CURRENT_KID", "")
 SHEBAO_INDEX_KEY = _secrets["SHEBAO_INDEX_KEY"]
+SHEBAO_INDEX_KEYS = parse_keyring(os.environ.get("SHEBAO_INDEX_KEYS", ""), name="SHEBAO_INDEX_KEYS")
+SHEBAO_INDEX_CURRENT_KID = os.environ.get("SHEBAO_INDEX_CURRENT_KID", "")
+SHEBAO_CRYPTO_LEGACY_READABLE = os.environ.get("SHEBAO_CRYPTO_LEGACY_READABLE", "1") == "1"  # first-version values (no kid)
 SHEBAO_SM2_PRIVATE_KEY = _secrets["SHEBAO_SM2_PRIVATE_KEY"]
 
 # --- external systems (ports and adapters) ---

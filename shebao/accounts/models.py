@@ -35,9 +35,9 @@ class Account(AbstractBaseUser, PermissionsMixin):
     name = EncryptedTextField("姓名", blank=True)
     id_type = models.CharField("证件类型", max_length=3, choices=IdType.choices, blank=True)
     id_number = EncryptedTextField("证件号码", blank=True)
-    id_index = BlindIndexField(null=True, unique=True)
+    id_index = BlindIndexField(null=True, unique=True, purpose="identity", of=("id_type", "id_number"))
     mobile = EncryptedTextField("手机号码", blank=True)
-    mobile_index = BlindIndexField(blank=True, db_index=True)
+    mobile_index = BlindIndexField(blank=True, db_index=True, purpose="mobile", of=("mobile",))
     address = EncryptedTextField("联系地址", blank=True)
     is_staff = models.BooleanField("工作人员", default=False)
     is_active = models.BooleanField("有效", default=True)
@@ -105,8 +105,9 @@ class WechatBinding(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="wechat_bindings")
     appid = models.CharField(max_length=32)
-    openid_index = BlindIndexField()
-    openid = EncryptedTextField()
+    openid_index = BlindIndexField(purpose="openid", of=("appid", "openid"))
+    # No public id here: the ciphertext is bound to (account, appid), fixed at creation.
+    openid = EncryptedTextField(bind=("account_id", "appid"))
     bound_at = models.DateTimeField()
 
     class Meta:

@@ -243,8 +243,12 @@ def account_change_mobile(*, account: Account, new_mobile: str, sms_code: str, p
             request=request)
         if not error:
             old = account.mobile
-            Account.objects.filter(pk=account.pk).update(
-                mobile=new_mobile, mobile_index=mobile_index(new_mobile), **_identity_fields(verdict, now))
+            account.mobile, account.mobile_index = new_mobile, mobile_index(new_mobile)
+            checked = _identity_fields(verdict, now)
+            for field, value in checked.items():
+                setattr(account, field, value)
+            # save, not update(): the ciphertext is bound to the row
+            account.save(update_fields=["mobile", "mobile_index", *checked])
             account.refresh_from_db()
             _archive_info_update(account, field="mobile", value=new_mobile, now=now)
             audit_record(

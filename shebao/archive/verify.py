@@ -26,7 +26,7 @@ def _check_record(row: ArchiveRecord, walker: ChainWalker) -> None:
         return
     field = ArchiveRecord._meta.get_field("snapshot")
     try:
-        snapshot = field.from_db_value(row.snapshot_ciphertext, None, connection)
+        snapshot = field.open(field.from_db_value(row.snapshot_ciphertext, None, connection), field.row_id(row))
     except DecryptionError as exc:
         walker.problems.append(Problem(seq, Reason.DECRYPTION_FAILED, str(exc)))
     else:

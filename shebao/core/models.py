@@ -105,7 +105,7 @@ class Payer(models.Model):
     name = EncryptedTextField("姓名")
     id_type = models.CharField("证件类型", max_length=3, choices=IdType.choices)
     id_number = EncryptedTextField("证件号码")
-    id_index = BlindIndexField(unique=True)
+    id_index = BlindIndexField(unique=True, purpose="identity", of=("id_type", "id_number"))
     nationality = models.CharField("国籍（地区）", max_length=3, default="156")
     person_type = models.CharField("人员类型", max_length=16, choices=PersonType.choices)
     special_category = models.CharField("特殊人员类别", max_length=32, blank=True, default="无")

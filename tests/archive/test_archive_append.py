@@ -63,7 +63,7 @@ def test_snapshot_is_encrypted_in_the_database(append):
     with connection.cursor() as cursor:
         cursor.execute("SELECT snapshot FROM archive_archiverecord WHERE seq = %s", [record.seq])
         (raw,) = cursor.fetchone()
-    assert raw.startswith("sm4gcm:")
+    assert raw.startswith("v2:k0:sm4gcm:")
     assert ID_NUMBER not in raw and MOBILE not in raw and "张三" not in raw
     stored = ArchiveRecord.objects.get(seq=record.seq)
     assert ID_NUMBER in stored.snapshot and MOBILE in stored.snapshot

@@ -60,9 +60,10 @@ def test_changed_digest_is_named(three_records):
 
 
 def test_changed_ciphertext_fails_to_decrypt(three_records):
-    blob = bytearray(base64.b64decode(raw_snapshot(2).partition(":")[2]))
+    header, _, b64 = raw_snapshot(2).rpartition(":")
+    blob = bytearray(base64.b64decode(b64))
     blob[20] ^= 0x01
-    raw_update(2, snapshot="sm4gcm:" + base64.b64encode(bytes(blob)).decode())
+    raw_update(2, snapshot=f"{header}:" + base64.b64encode(bytes(blob)).decode())
 
     ok, output = run_verify()
 
@@ -71,13 +72,15 @@ def test_changed_ciphertext_fails_to_decrypt(three_records):
     assert "seq 1" not in output and "seq 3" not in output
 
 
-def test_ciphertext_copied_from_another_row_is_a_digest_mismatch(three_records):
+def test_ciphertext_copied_from_another_row_fails_to_decrypt(three_records):
+    """The ciphertext is bound to its row's public id: a copy does not even decrypt."""
     raw_update(2, snapshot=raw_snapshot(1))
 
     ok, output = run_verify()
 
     assert not ok
-    assert "seq 2：摘要不符" in output
+    assert "seq 2：解密失败" in output
+    assert "seq 1" not in output and "seq 3" not in output
 
 
 def test_changed_chain_hash_breaks_its_row_and_the_next_link(three_records):
@@ -128,7 +131,7 @@ def test_consistent_rewrite_without_the_service_key_has_an_invalid_signature(thr
     forged = canonical_json({"name": "李四"})
     digest = crypto.digest(forged.encode())
     chain_hash = link_hash([3, "registration", "reg-3", "acct_public_1", digest, "", last.prev_hash, "2026-03-01T01:30:18.123456+00:00"], algorithm="SM3")
-    raw_update(3, snapshot=crypto.encrypt(forged, aad="archive.archiverecord.snapshot"), digest=digest, chain_hash=chain_hash)
+    raw_update(3, snapshot=ArchiveRecord._meta.get_field("snapshot").seal(forged, last.public_id), digest=digest, chain_hash=chain_hash)
     with connection.cursor() as cursor:
         cursor.execute("UPDATE archive_archivehead SET last_chain_hash = %s", [chain_hash])
 

@@ -88,10 +88,10 @@ def pin_sm2_nonce(settings, monkeypatch):
 
 
 def _flip(token: str, index: int) -> str:
-    tag, _, b64 = token.partition(":")
+    header, _, b64 = token.rpartition(":")
     raw = bytearray(base64.b64decode(b64))
     raw[index] ^= 0x01
-    return f"{tag}:{base64.b64encode(bytes(raw)).decode()}"
+    return f"{header}:{base64.b64encode(bytes(raw)).decode()}"
 
 
 # ---------------------------------------------------------------- standard vectors
@@ -122,7 +122,7 @@ def test_sm4_block_vector_gbt_32907():
 @pytest.mark.parametrize("plaintext", ["", "450102198506011232", "南宁市青秀区民族大道100号", "𠮷田·X\n"])
 def test_round_trip(suite, plaintext):
     token = crypto.encrypt(plaintext, aad="account|id_number|42|1")
-    assert token.startswith({"sm": "sm4gcm:", "intl": "aesgcm:"}[suite])
+    assert token.startswith({"sm": "v2:k0:sm4gcm:", "intl": "v2:k0:aesgcm:"}[suite])
     assert crypto.decrypt(token, aad="account|id_number|42|1") == plaintext
 
 
@@ -132,11 +132,11 @@ def test_nonce_is_fresh(suite):
 
 def test_sm_ciphertext_is_sm4_gcm_with_the_aad(sm):
     token = crypto.encrypt("13812345678", aad="account|mobile|7|1")
-    raw = base64.b64decode(token.removeprefix("sm4gcm:"))
+    raw = base64.b64decode(token.removeprefix("v2:k0:sm4gcm:"))
     nonce, ct, tag = raw[:12], raw[12:-16], raw[-16:]
     assert len(ct) == len("13812345678")
     dec = Cipher(algorithms.SM4(bytes.fromhex(sm.SHEBAO_PII_KEY)[:16]), modes.GCM(nonce, tag)).decryptor()
-    dec.authenticate_additional_data(b"account|mobile|7|1")
+    dec.authenticate_additional_data(b"v2|k0|sm4gcm|account|mobile|7|1")  # the header is authenticated too
     assert dec.update(ct) + dec.finalize() == b"13812345678"
 
 
@@ -156,14 +156,18 @@ def test_flipped_byte_fails(suite, index):
 @pytest.mark.parametrize(
     "mangle",
     [
-        lambda t: t.split(":")[0] + ":",  # empty body
-        lambda t: t[:30],  # truncated: body shorter than a tag
+        lambda t: t.rpartition(":")[0] + ":",  # empty body
+        lambda t: t[:36],  # truncated: body shorter than a tag
         lambda t: t + "!",  # not base64
-        lambda t: "des:" + t.split(":")[1],  # unknown algorithm
-        lambda t: t.split(":")[1],  # no algorithm tag
-        lambda t: ("aesgcm:" if t.startswith("sm4gcm:") else "sm4gcm:") + t.split(":")[1],  # wrong algorithm tag
+        lambda t: "v2:k0:des:" + t.rpartition(":")[2],  # unknown algorithm
+        lambda t: "v2:k0:" + t.rpartition(":")[2],  # no algorithm tag
+        lambda t: t.replace(":sm4gcm:", ":aesgcm:") if ":sm4gcm:" in t else t.replace(":aesgcm:", ":sm4gcm:"),  # wrong algorithm tag
+        lambda t: t.rpartition(":")[2],  # no header at all
+        lambda t: "v2:" + t.rpartition(":")[2],  # truncated header
+        lambda t: t.replace("v2:k0:", "v2:k9:"),  # a kid not in the keyring
+        lambda t: t.replace("v2:k0:", "v2:k/0:"),  # not a kid
     ],
-    ids=["empty", "truncated", "not-base64", "unknown-tag", "no-tag", "swapped-tag"],
+    ids=["empty", "truncated", "not-base64", "unknown-tag", "no-tag", "swapped-tag", "no-header", "short-header", "unknown-kid", "bad-kid"],
 )
 def test_malformed_token_fails(suite, mangle):
     token = crypto.encrypt("450102198506011232", aad="aad")
@@ -184,13 +188,13 @@ def test_ciphertext_stays_readable_after_a_suite_switch(settings, first, then):
     token = crypto.encrypt("450102198506011232", aad="account|id_number|42|1")
     settings.SHEBAO_CRYPTO_SUITE = then
     assert crypto.decrypt(token, aad="account|id_number|42|1") == "450102198506011232"
-    assert crypto.encrypt("x", aad="a").split(":")[0] == {"sm": "sm4gcm", "intl": "aesgcm"}[then]
+    assert crypto.encrypt("x", aad="a").split(":")[2] == {"sm": "sm4gcm", "intl": "aesgcm"}[then]
 
 
 # ---------------------------------------------------------------- blind index
 def test_blind_index_deterministic_and_separated_by_purpose(suite):
     a = crypto.blind_index("450102198506011232", purpose="id_number")
-    assert re.fullmatch(r"[0-9a-f]{64}", a)
+    assert re.fullmatch(r"k0:[0-9a-f]{64}", a)
     assert crypto.blind_index("450102198506011232", purpose="id_number") == a
     assert crypto.blind_index("450102198506011232", purpose="mobile") != a
     assert crypto.blind_index("450102198506011233", purpose="id_number") != a
@@ -211,7 +215,7 @@ def test_blind_index_sm_is_hmac_sm3(sm):
 
     h = crypto_hmac.HMAC(bytes.fromhex(sm.SHEBAO_INDEX_KEY), hashes.SM3())
     h.update(b"mobile\x0013812345678")
-    assert crypto.blind_index("13812345678", purpose="mobile") == h.finalize().hex()
+    assert crypto.blind_index("13812345678", purpose="mobile") == "k0:" + h.finalize().hex()
 
 
 # ---------------------------------------------------------------- signatures
@@ -364,3 +368,109 @@ def test_random_token():
     token = crypto.random_token()
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", token)
     assert crypto.random_token() != token
+
+
+# ---------------------------------------------------------------- keyrings and key ids
+@pytest.fixture
+def ring(settings):
+    """Keyrings only (no first-version single keys)."""
+
+    def use(pii: dict[str, str], index: dict[str, str] | None = None, *, current: str = "", legacy: bool = False) -> None:
+        settings.SHEBAO_PII_KEY = "ee" * 16 if legacy else ""
+        settings.SHEBAO_INDEX_KEY = "ff" * 32 if legacy else ""
+        settings.SHEBAO_PII_KEYS, settings.SHEBAO_INDEX_KEYS = pii, index or {"i1": "11" * 32}
+        settings.SHEBAO_PII_CURRENT_KID, settings.SHEBAO_INDEX_CURRENT_KID = current, ""
+
+    return use
+
+
+def test_the_first_listed_kid_is_current_unless_one_is_named(ring):
+    ring({"new": "22" * 16, "old": "33" * 16})
+    assert crypto.encrypt("x", aad="a").startswith("v2:new:")
+    ring({"new": "22" * 16, "old": "33" * 16}, current="old")
+    assert crypto.encrypt("x", aad="a").startswith("v2:old:")
+
+
+def test_old_and_new_kids_both_decrypt_during_a_rotation(suite, ring):
+    ring({"old": "33" * 16})
+    old_token = crypto.encrypt("450102198506011232", aad="row")
+    ring({"new": "22" * 16, "old": "33" * 16})
+    new_token = crypto.encrypt("450102198506011232", aad="row")
+    assert crypto.ciphertext_kid(old_token) == "old" and crypto.ciphertext_kid(new_token) == "new"
+    assert crypto.decrypt(old_token, aad="row") == crypto.decrypt(new_token, aad="row") == "450102198506011232"
+    ring({"new": "22" * 16})
+    assert crypto.decrypt(new_token, aad="row") == "450102198506011232"
+    with pytest.raises(DecryptionError, match="密钥 old 不可用"):
+        crypto.decrypt(old_token, aad="row")
+
+
+def test_the_kid_is_authenticated(ring):
+    """Two kids holding the same key: relabelling a token with the other kid still fails."""
+    ring({"a": "22" * 16, "b": "22" * 16})
+    token = crypto.encrypt("x", aad="row")
+    with pytest.raises(DecryptionError):
+        crypto.decrypt(token.replace("v2:a:", "v2:b:"), aad="row")
+
+
+def test_first_version_token_is_read_with_the_legacy_key_and_its_own_aad(sm, ring, settings):
+    ring({"new": "22" * 16}, legacy=True)
+    nonce = bytes(12)
+    enc = Cipher(algorithms.SM4(bytes.fromhex("ee" * 16)), modes.GCM(nonce)).encryptor()
+    enc.authenticate_additional_data(b"accounts.account.name")
+    legacy = "sm4gcm:" + base64.b64encode(nonce + enc.update("张伟".encode()) + enc.finalize() + enc.tag).decode()
+    assert crypto.ciphertext_kid(legacy) is None
+    assert crypto.decrypt(legacy, aad="accounts.account.name|row1", legacy_aad="accounts.account.name") == "张伟"
+    with pytest.raises(DecryptionError):
+        crypto.decrypt(legacy, aad="accounts.account.name|row1", legacy_aad="accounts.account.mobile")
+    settings.SHEBAO_CRYPTO_LEGACY_READABLE = False
+    with pytest.raises(DecryptionError, match="旧格式"):
+        crypto.decrypt(legacy, aad="accounts.account.name|row1", legacy_aad="accounts.account.name")
+
+
+def test_blind_index_carries_its_kid_and_every_readable_form(ring, settings):
+    ring({"p": "22" * 16}, {"inew": "44" * 32, "iold": "55" * 32}, legacy=True)
+    index = crypto.blind_index("13812345678", purpose="mobile")
+    assert index.startswith("inew:") and crypto.blind_index_kid(index) == "inew"
+    kids = [crypto.blind_index_kid(f) for f in index.forms]
+    assert index.forms[0] == index and len(kids) == 4
+    assert set(kids) == {"inew", "iold", "k0", None}  # None: the bare first-version hex
+    settings.SHEBAO_CRYPTO_LEGACY_READABLE = False
+    assert {crypto.blind_index_kid(f) for f in crypto.blind_index("13812345678", purpose="mobile").forms} == {"inew", "iold", "k0"}
+
+
+def test_short_secrets_check_against_every_index_key(ring):
+    ring({"p": "22" * 16}, {"iold": "55" * 32})
+    stored = crypto.hash_secret("123456")
+    ring({"p": "22" * 16}, {"inew": "44" * 32, "iold": "55" * 32})
+    assert crypto.check_secret("123456", stored) is True
+    ring({"p": "22" * 16}, {"inew": "44" * 32})
+    assert crypto.check_secret("123456", stored) is False
+
+
+@pytest.mark.parametrize(
+    "pii,current,message",
+    [
+        ({}, "", "未配置密钥"),
+        ({"a": "22" * 16}, "b", "当前密钥编号 b 不在密钥环中"),
+        ({"a": "zz" * 16}, "", "不是十六进制"),
+        ({"a": "22" * 8}, "", "不足 16 字节"),
+        ({"a/b": "22" * 16}, "", "密钥编号"),
+    ],
+    ids=["empty", "unknown-current", "not-hex", "short", "bad-kid"],
+)
+def test_bad_keyring_is_refused(ring, pii, current, message):
+    from django.core.exceptions import ImproperlyConfigured
+
+    ring(pii, current=current)
+    with pytest.raises(ImproperlyConfigured, match=message):
+        crypto.encrypt("x", aad="a")
+
+
+def test_parse_keyring():
+    from config.secrets import parse_keyring
+
+    assert parse_keyring("", name="K") == {}
+    assert list(parse_keyring(" new:22 , old:33 ", name="K").items()) == [("new", "22"), ("old", "33")]
+    for bad in ("new", "new:", ":22", "a:22,a:33"):
+        with pytest.raises(ValueError, match="kid:十六进制密钥"):
+            parse_keyring(bad, name="K")

@@ -108,14 +108,15 @@ def _profile_where(**unique) -> tuple[str, PayerProfile] | None:
     rows = list(
         Payer.objects.filter(**unique)
         .annotate(active=FilteredRelation("enrolments", condition=Q(enrolments__state=EnrolmentState.ACTIVE)))
-        .values("name", "registration_no", "person_no", "person_type", "special_category", "city__division_code",
+        .values("name", "public_id", "registration_no", "person_no", "person_type", "special_category", "city__division_code",
                 "agency__name", "tax_office__name", "active__insurance_type__code")
         .order_by("active__pk")
     )
     if not rows:
         return None
     first = rows[0]
-    return first["name"], PayerProfile(
+    name = Payer._meta.get_field("name").open(first["name"], first["public_id"])  # values(): no instance to open it
+    return name, PayerProfile(
         registration_no=first["registration_no"], person_no=first["person_no"], person_type=first["person_type"],
         city_code=first["city__division_code"], groups=_groups(first["special_category"]),
         agency=first["agency__name"], tax_office=first["tax_office__name"],
