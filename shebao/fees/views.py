@@ -73,10 +73,8 @@ def declare(request):
     if data is None:
         return render(request, "fees/declare.html", ctx)
     action = request.POST.get("action", "quote")
-    if action == "send_code":
-        send_sms_code(request, mobile=account.mobile, purpose=SmsPurpose.STEP_UP)
-    if not form.is_valid():
-        return render(request, "fees/declare.html", ctx, status=400 if action == "confirm" else 200)
+    if not form.is_valid():  # nothing is sent for a form that cannot be declared
+        return render(request, "fees/declare.html", ctx, status=400 if action in ("confirm", "send_code") else 200)
     d = form.cleaned_data
     q = quote(profile=profile, insurance_type_codes=d["insurance_types"], names=ctx["names"], contribution_year=d["contribution_year"],
               period_from=FeePeriod.parse(d["period_from"]) if d["period_from"] else None,
@@ -85,6 +83,12 @@ def declare(request):
     ctx["quote"] = q
     if action == "confirm" and not q.allowed and (done := selectors.order_for_declare_key(account=account, key=d["idem"])):
         return redirect("fees:order", public_id=done.public_id)  # a double tap: its months are now declared, by this form
+    if action == "send_code":  # the code for 确认: only for a declaration that may be made (a paid month is named first)
+        if not q.allowed:
+            return render(request, "fees/declare.html", ctx, status=400)
+        sms = send_sms_code(request, mobile=account.mobile, purpose=SmsPurpose.STEP_UP)
+        ctx["sms_wait"] = sms.wait
+        return sms.apply(render(request, "fees/declare.html", ctx))
     if action != "confirm" or not q.allowed:  # a refusal (e.g. a month already paid) comes before any SMS code
         return render(request, "fees/declare.html", ctx, status=400 if action == "confirm" else 200)
     if not ctx["step_up_fresh"]:

@@ -66,5 +66,23 @@ def test_paid_month_is_refused_before_the_sms_code_with_the_month_named(client, 
     assert confirm.status_code == 400
     body = confirm.content.decode()
     assert "2026年2月已缴费" in body and "请先获取并输入短信验证码" not in body
+    asked = client.post("/fees/declare", {**data, "action": "send_code"})  # 获取验证码 pressed anyway
+    assert asked.status_code == 400 and "2026年2月已缴费" in asked.content.decode()
     assert len(sims.messages()) == sent  # no code was sent
     assert Declaration.objects.filter(mode="self").count() == 1 and PaymentOrder.objects.count() == 1
+
+
+def test_step_up_code_on_the_declare_page_is_limited_per_session_with_429(client, sims, clock, demo_people, settings):
+    """The declare page's 获取验证码 answers like the other code pages: 429 with Retry-After, nothing sent."""
+    settings.SMS_SEND_RATE_PER_SESSION = "2/hour"  # the login code spends one
+    logged_in(client, sims, clock, demo_id(ZHANG), DEMO_PASSWORD)
+    clock.advance(seconds=3600)
+    data = {"insurance_types": [PENSION], "contribution_year": "2026", "period_from": "2026-04", "period_to": "2026-04",
+            "base": "4371.00", "grade": "", "idem": "lim"}
+    first = client.post("/fees/declare", {**data, "action": "send_code"})
+    sent = len(sims.messages())
+    second = client.post("/fees/declare", {**data, "action": "send_code"})
+    assert first.status_code == 200 and "验证码已发送" in first.content.decode()
+    assert second.status_code == 429 and int(second["Retry-After"]) > 0
+    assert "获取验证码过于频繁" in second.content.decode() and "验证码已发送" not in second.content.decode()
+    assert len(sims.messages()) == sent
