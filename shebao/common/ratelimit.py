@@ -13,9 +13,9 @@ notation, for example ``"5/hour"`` or ``"10 per 15 minutes"``.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.conf import settings
 from limits import parse, storage, strategies
@@ -27,14 +27,27 @@ class Verdict:
     retry_after: int  # seconds until one more unit is allowed (0 when allowed)
 
 
-@lru_cache(maxsize=1)
+_creating = threading.RLock()
+_made: dict[str, object] = {}
+
+
 def _storage():
-    return storage.storage_from_string(settings.RATELIMIT_STORAGE_URL)
+    """The one storage of this process, made once under a lock: two threads must not make
+    two (memory storage would count apart), and the library's lazy check of the redis
+    client's version is not thread-safe (seen: "minimum version of 3.0 for 'redis' ... 0.0.0")."""
+    if "storage" not in _made:
+        with _creating:
+            if "storage" not in _made:
+                _made["storage"] = storage.storage_from_string(settings.RATELIMIT_STORAGE_URL)
+    return _made["storage"]
 
 
-@lru_cache(maxsize=1)
 def _limiter() -> strategies.MovingWindowRateLimiter:
-    return strategies.MovingWindowRateLimiter(_storage())
+    if "limiter" not in _made:
+        with _creating:
+            if "limiter" not in _made:
+                _made["limiter"] = strategies.MovingWindowRateLimiter(_storage())
+    return _made["limiter"]
 
 
 def _key(scope: str, identifiers: tuple[str, ...]) -> tuple[str, ...]:

@@ -51,3 +51,33 @@ def test_hit_refuses_over_the_limit_with_a_retry_after():
 @pytest.mark.parametrize("scope", ["first", "second"])
 def test_counts_start_empty_in_every_test(scope):
     assert ratelimit.hit("1/hour", "fresh", "x").allowed
+
+
+def test_many_threads_at_first_use_share_one_limiter_over_redis(settings, monkeypatch):
+    """The first requests of a fresh process come in threads at once (gthread): they must
+    all get the one storage, and over Redis not trip the library's lazy version check."""
+    import threading
+    import uuid
+
+    from shebao.common import ratelimit as rl
+
+    settings.RATELIMIT_STORAGE_URL = "redis://127.0.0.1:6379/0"
+    settings.RATELIMIT_KEY_PREFIX = f"shebao-rl-test-{uuid.uuid4().hex}"
+    monkeypatch.setattr(rl, "_made", {})
+    barrier, results, errors = threading.Barrier(8), [], []
+
+    def first_use():
+        barrier.wait(timeout=10)
+        try:
+            results.append(rl.hit("100/minute", "threads", "one"))
+        except Exception as exc:  # noqa: BLE001 - the test reports what went wrong
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == [] and len(results) == 8 and all(v.allowed for v in results)
+    assert rl._storage() is rl._made["storage"] and len({id(rl._storage()) for _ in range(3)}) == 1
+    rl.clear("100/minute", "threads", "one")
