@@ -8,11 +8,17 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from shebao.adapters.core.port import CoreSystem
+from shebao.adapters.core.port import Core
+
+DEFAULT_CORE = "shebao.adapters.core.embedded.EmbeddedCore"
 
 
 @lru_cache(maxsize=1)
-def get_core() -> CoreSystem:
-    from shebao.adapters.core.embedded import EmbeddedCore
+def get_core() -> Core:
+    """The configured core: ``settings.CORE_SYSTEM``, the dotted path of a class
+    implementing the port (default the embedded core). It must pass
+    tests/contract/core_contract.py."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
 
-    return EmbeddedCore()
+    return import_string(getattr(settings, "CORE_SYSTEM", DEFAULT_CORE))()

@@ -71,7 +71,15 @@ def _receipt_info(r: TaxReceipt, declarations: list[Declaration] | None = None) 
         bank_serial_no=r.bank_serial_no, amount=r.amount, paid_at=r.paid_at, state=r.state, state_label=r.get_state_display(),
         remitted_at=r.remitted_at, in_treasury_at=r.in_treasury_at, declarations=decls,
         person_no=r.payer.person_no, agency=r.payer.agency.name, tax_office=r.payer.tax_office.name,
+        **_expected_times(r),
     )
+
+
+def _expected_times(r: TaxReceipt) -> dict[str, dt.datetime | None]:
+    """The port's expected times of the states ``r`` has not reached (None once reached)."""
+    remit = None if r.remitted_at else expected_remit_at(r.paid_at)
+    treasury = None if r.in_treasury_at else expected_treasury_at(r.remitted_at or remit)
+    return {"remit_expected_at": remit, "in_treasury_expected_at": treasury}
 
 
 def _advance(receipt: TaxReceipt, now: dt.datetime) -> TaxReceipt:

@@ -1,5 +1,24 @@
-"""CoreSystem port in our vocabulary (REQUIREMENTS §3: registration serial number
-by the three elements, then insured information)."""
+"""CoreSystem / FeeCore port in our vocabulary (REQUIREMENTS §3: registration serial
+number by the three elements, then insured information; then the fee business).
+
+This module is the whole contract with the province's core: every promise the
+service relies on is stated in a docstring here, and tests/contract/core_contract.py
+checks each of them. The embedded core passes it (tests/contract/test_embedded_core.py);
+any other implementation (the real 金三 core's client) must pass the same suite with
+its own test data. The service reads only what is here: nothing above the port may
+import an adapter's module (e.g. the embedded core's treasury timing).
+
+Promises in short:
+
+* the three elements (name, document type, document number) all match, or the
+  payer is not found; a name mismatch is told apart only by
+  ``registration_name_matches`` (the core's name is never given out);
+* one tax receipt per channel transaction: recording the same (channel,
+  transaction id) again returns the receipt issued first, never a second one;
+* a fee period live at the core (declared or paid) cannot be declared again
+  (``CoreConflict``); a voided declaration frees its periods, and cannot be paid;
+* a receipt moves 已缴费 → 已上解未入库 → 已入库, never backwards, and states the
+  expected time of each state it has not reached yet."""
 
 from __future__ import annotations
 
@@ -35,10 +54,13 @@ class InsuredInfo:
 
 class CoreSystem(Protocol):
     def registration_find(self, *, name: str, id_type: str, id_number: str) -> str | None:
-        """登记序号 of the person with these three elements, or None when not insured."""
+        """登记序号 of the person with these three elements, or None when not insured
+        or when the name is not the one registered for this document (all three must match)."""
         ...
 
     def insured_info(self, *, registration_no: str) -> InsuredInfo:
+        """The insured information of a registration found by ``registration_find``
+        (``registration_no`` echoed; one item per enrolment)."""
         ...
 
     def registration_name_matches(self, *, name: str, id_type: str, id_number: str) -> bool | None:
@@ -107,6 +129,11 @@ class TaxReceiptInfo:
     person_no: str = ""
     agency: str = ""
     tax_office: str = ""
+    # When the core expects the states not reached yet (the receipt page's timeline shows
+    # them): None once the state is reached (its ``*_at`` then says when). A real core
+    # states its own treasury times; the service never computes them.
+    remit_expected_at: dt.datetime | None = None
+    in_treasury_expected_at: dt.datetime | None = None
 
 
 class CoreConflict(Exception):
@@ -114,9 +141,15 @@ class CoreConflict(Exception):
 
 
 class FeeCore(Protocol):
-    """The fee-business part of the core (declarations, payments, tax receipts)."""
+    """The fee-business part of the core (declarations, payments, tax receipts).
 
-    def payer_profile(self, *, registration_no: str) -> PayerProfile: ...
+    The service calls the writes inside its own database transaction (a savepoint
+    around each), so an implementation over the same database may join it; one over
+    HTTP ignores it. Every refusal is ``CoreConflict`` and changes nothing at the core."""
+
+    def payer_profile(self, *, registration_no: str) -> PayerProfile:
+        """The profile of a known registration (``enrolled_types``: active enrolments only)."""
+        ...
 
     def payer_profile_by_identity(self, *, name: str, id_type: str, id_number: str) -> PayerProfile | None:
         """The profile of the payer whose three elements all match, or None
@@ -124,10 +157,15 @@ class FeeCore(Protocol):
         ...
 
     def declaration_submit(self, *, registration_no: str, requests: list[DeclarationRequest], now: dt.datetime) -> list[DeclarationInfo]:
-        """Record self-declarations; raises CoreConflict if a period is already live."""
+        """Record self-declarations, all or none: one ``DeclarationInfo`` per request, in
+        order, state "declared", amount the sum of its lines. Raises CoreConflict, recording
+        none of them, if any period is already live (declared or paid) for that insurance
+        type, including a period repeated within the same call."""
         ...
 
-    def declarations_pending(self, *, registration_no: str) -> list[DeclarationInfo]: ...
+    def declarations_pending(self, *, registration_no: str) -> list[DeclarationInfo]:
+        """The declarations still to be paid (state "declared"), oldest first."""
+        ...
 
     def periods_taken(self, *, registration_no: str, contribution_year: int) -> dict[str, dict[str, str]]:
         """The fee periods of a contribution year that are live at the core (and so
@@ -135,18 +173,41 @@ class FeeCore(Protocol):
         A yearly item covers every month of its year."""
         ...
 
-    def declarations_get(self, *, registration_no: str, declaration_nos: list[str]) -> list[DeclarationInfo]: ...
+    def declarations_get(self, *, registration_no: str, declaration_nos: list[str]) -> list[DeclarationInfo]:
+        """These declarations of this registration in any state (unknown numbers and other
+        payers' declarations left out); a paid one names its ``receipt_no``."""
+        ...
 
-    def declaration_void(self, *, registration_no: str, declaration_no: str, reason: str, now: dt.datetime) -> None: ...
+    def declaration_void(self, *, registration_no: str, declaration_no: str, reason: str, now: dt.datetime) -> None:
+        """Void a declaration not yet paid: its periods are free to be declared again, and
+        it can no longer be paid (``payment_record`` of it is a CoreConflict)."""
+        ...
 
     def payment_record(self, *, registration_no: str, declaration_nos: list[str], channel: str, transaction_id: str,
                        amount: Decimal, paid_at: dt.datetime) -> TaxReceiptInfo:
         """Mark the declarations paid and issue one tax receipt; idempotent per
-        (channel, transaction_id): a repeat returns the receipt issued first."""
+        (channel, transaction_id): a repeat returns the receipt issued first (same
+        ``receipt_no``), never a second receipt. CoreConflict, changing nothing, when any
+        declaration is paid by another transaction or voided, or ``amount`` is not their sum.
+        The receipt starts 已缴费 with ``remit_expected_at`` and ``in_treasury_expected_at``."""
         ...
 
-    def tax_receipt_get(self, *, receipt_no: str) -> TaxReceiptInfo | None: ...
+    def tax_receipt_get(self, *, receipt_no: str, now: dt.datetime | None = None) -> TaxReceiptInfo | None:
+        """The receipt as the core has it at ``now`` (the service's clock: the embedded core
+        applies the treasury steps due by then; a real core answers its current state).
+        The state never goes backwards between reads; each state not reached yet has
+        its expected time, each state reached its time (paid_at ≤ remitted_at ≤ in_treasury_at)."""
+        ...
 
-    def tax_receipt_by_verify_code(self, *, verify_code: str) -> TaxReceiptInfo | None: ...
+    def tax_receipt_by_verify_code(self, *, verify_code: str, now: dt.datetime | None = None) -> TaxReceiptInfo | None:
+        """The same receipt found by its verification code (the public verification page):
+        a read that writes nothing; the state shown is the one ``tax_receipt_get`` would give."""
+        ...
 
-    def tax_receipts_list(self, *, registration_no: str) -> list[TaxReceiptInfo]: ...
+    def tax_receipts_list(self, *, registration_no: str) -> list[TaxReceiptInfo]:
+        """Every receipt of this registration, newest first (one per channel transaction)."""
+        ...
+
+
+class Core(CoreSystem, FeeCore, Protocol):
+    """What ``shebao.adapters.core.get_core`` returns: both parts of the core."""

@@ -1,0 +1,59 @@
+"""The embedded core passes the core contract (tests/contract/core_contract.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from shebao.adapters.core.embedded import EmbeddedCore
+from shebao.common import crypto
+from shebao.common.idgen import make_resident_id
+from shebao.core.models import Agency, Enrolment, IdType, InsuranceType, Payer, PersonType, TaxOffice
+from shebao.core.selectors import identity_index
+from tests.contract.core_contract import CoreContract, MonthlyItem, SeededPerson
+
+_seq = itertools.count(1)
+
+
+class EmbeddedBuilder:
+    """Seeds payers straight into the embedded core's tables (reference data from ``seed_demo``)."""
+
+    contribution_year = 2026
+
+    def __init__(self) -> None:
+        call_command("seed_demo", "--no-people", stdout=open("/dev/null", "w"))
+
+    def item(self) -> MonthlyItem:
+        return MonthlyItem("10210-FLEX", Decimal("4371.00"), Decimal("0.2000"))
+
+    def person(self) -> SeededPerson:
+        n = next(_seq)
+        name, id_number = f"合约测试{n}", make_resident_id(division_code="450103", birth=dt.date(1980, 1, 1), seq=500 + n % 400)
+        payer = Payer.objects.create(
+            public_id=crypto.random_token(12), registration_no=f"109450103{n:011d}", person_no=f"4501{n:012d}", name=name,
+            id_type=IdType.RESIDENT_ID, id_number=id_number, id_index=identity_index(id_type=IdType.RESIDENT_ID, id_number=id_number),
+            person_type=PersonType.FLEXIBLE, city=Agency.objects.get(code="SB450100").city, agency=Agency.objects.get(code="SB450100"),
+            tax_office=TaxOffice.objects.get(code="14501000000"), registered_on=dt.date(2026, 1, 1),
+        )
+        itype = InsuranceType.objects.get(code=self.item().insurance_type_code)
+        Enrolment.objects.create(payer=payer, insurance_type=itype, rate=self.item().rate, started_on=payer.registered_on)
+        return SeededPerson(name, IdType.RESIDENT_ID, id_number, payer.registration_no)
+
+    def unknown_identity(self) -> tuple[str, str]:
+        return IdType.RESIDENT_ID, make_resident_id(division_code="450105", birth=dt.date(1970, 7, 7), seq=999)
+
+    def now(self) -> dt.datetime:
+        return dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
+
+    def treasury_follows_now(self) -> bool:
+        return True
+
+
+class TestEmbeddedCore(CoreContract):
+    @pytest.fixture
+    def core_impl(self, db):
+        return EmbeddedCore(), EmbeddedBuilder()
