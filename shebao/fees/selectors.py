@@ -9,7 +9,6 @@ from django.urls import reverse
 
 from shebao.accounts.models import Account
 from shebao.adapters.core import get_core
-from shebao.adapters.core.embedded_fees import expected_remit_at, expected_treasury_at
 from shebao.adapters.core.port import PayerProfile, TaxReceiptInfo
 from shebao.common.masking import mask_id_number
 from shebao.fees.models import PaymentAttempt, PaymentOrder
@@ -56,13 +55,12 @@ def _period(yyyymm: str) -> str:
 
 
 def timeline(info: TaxReceiptInfo) -> tuple[TimelineStep, ...]:
-    """已缴费 → 已上解未入库 → 已入库, with when each happened or is expected."""
-    remit_expected = expected_remit_at(info.paid_at)
-    treasury_expected = expected_treasury_at(info.remitted_at or remit_expected)
+    """已缴费 → 已上解未入库 → 已入库, with when each happened or, as the core states it
+    (the port's ``*_expected_at``), is expected: the domain computes no treasury times."""
     return (
         TimelineStep("已缴费", info.paid_at, None),
-        TimelineStep("已上解未入库", info.remitted_at, None if info.remitted_at else remit_expected),
-        TimelineStep("已入库", info.in_treasury_at, None if info.in_treasury_at else treasury_expected),
+        TimelineStep("已上解未入库", info.remitted_at, None if info.remitted_at else info.remit_expected_at),
+        TimelineStep("已入库", info.in_treasury_at, None if info.in_treasury_at else info.in_treasury_expected_at),
     )
 
 
