@@ -13,12 +13,13 @@ transaction, one over HTTP ignores it."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from shebao.adapters.core.port import Core, CoreConflict, DeclarationInfo, DeclarationRequest, TaxReceiptInfo
 
@@ -71,6 +72,11 @@ class CoreFixtureBuilder(Protocol):
     def treasury_follows_now(self) -> bool:
         """True when ``tax_receipt_get(now=...)`` reaches each state by its expected time
         (the embedded core); False for a core whose treasury moves on its own clock."""
+        ...
+
+    def concurrency_skip_reason(self) -> str | None:
+        """Why concurrent writes cannot be tested here (e.g. the embedded core on SQLite,
+        which has no row locks and serialises writers anyway), or None to test them."""
         ...
 
 
@@ -259,3 +265,53 @@ class CoreContract:
             assert seen == [0, 0, 1, 1, 2, 2]
             final = core.tax_receipt_get(receipt_no=receipt.receipt_no, now=receipt.paid_at)  # an earlier clock: no going back
             assert final.state == "in_treasury" and final.in_treasury_at == treasury_at
+
+    # -- one receipt per channel transaction, under concurrent notifications ----------------------
+
+    THREADS = 6
+
+    def _concurrently(self, work) -> tuple[list, list[BaseException]]:
+        """Run ``work(n)`` in THREADS threads released together; (results, errors)."""
+        barrier = threading.Barrier(self.THREADS)
+        results, errors = [], []
+
+        def worker(n: int) -> None:
+            try:
+                barrier.wait(timeout=30)
+                results.append(work(n))
+            except BaseException as exc:  # reported to the main thread
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(self.THREADS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert not any(thread.is_alive() for thread in threads)
+        return results, errors
+
+    @pytest.mark.postgres_only
+    @pytest.mark.django_db(transaction=True)
+    def test_concurrent_notifications_of_one_transaction_give_one_receipt(self, core, builder):
+        if (reason := builder.concurrency_skip_reason()) is not None:
+            pytest.skip(reason)
+        person = builder.person()
+        declarations = self._declare(core, builder, person, [1])
+        results, errors = self._concurrently(lambda n: self._pay(core, builder, person, declarations).receipt_no)
+        assert errors == []
+        assert len(results) == self.THREADS and len(set(results)) == 1
+        assert [r.receipt_no for r in core.tax_receipts_list(registration_no=person.registration_no)] == results[:1]
+
+    @pytest.mark.postgres_only
+    @pytest.mark.django_db(transaction=True)
+    def test_concurrent_payments_of_one_declaration_by_different_transactions_credit_one(self, core, builder):
+        if (reason := builder.concurrency_skip_reason()) is not None:
+            pytest.skip(reason)
+        person = builder.person()
+        declarations = self._declare(core, builder, person, [2])
+        results, errors = self._concurrently(lambda n: self._pay(core, builder, person, declarations, txn=f"42000000000001{n:02d}"))
+        assert len(results) == 1 and len(errors) == self.THREADS - 1
+        assert all(isinstance(e, CoreConflict) for e in errors), errors
+        assert [r.receipt_no for r in core.tax_receipts_list(registration_no=person.registration_no)] == [results[0].receipt_no]

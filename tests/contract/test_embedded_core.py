@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from shebao.adapters.core.embedded import EmbeddedCore
 from shebao.common import crypto
@@ -51,6 +52,11 @@ class EmbeddedBuilder:
 
     def treasury_follows_now(self) -> bool:
         return True
+
+    def concurrency_skip_reason(self) -> str | None:
+        if connection.vendor != "postgresql":
+            return f"needs PostgreSQL row locks (select_for_update); the database here is {connection.vendor}"
+        return None
 
 
 class TestEmbeddedCore(CoreContract):
