@@ -40,7 +40,7 @@ class ArchiveRecordAdmin(admin.ModelAdmin):
     list_display = ("seq", "business_type", "business_ref", "created_at", "digest_prefix")
     list_filter = ("business_type", "created_at")
     search_fields = ("=business_ref", "=subject_ref", "=public_id")
-    ordering = ("-seq",)
+    ordering = ("-id",)
     date_hierarchy = "created_at"
     show_full_result_count = False
 

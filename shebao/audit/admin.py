@@ -33,7 +33,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = ("action", "actor_kind", "outcome", "created_at")
     list_select_related = ("actor",)
     search_fields = ("=subject_ref", "=request_id", "action")
-    ordering = ("-seq",)
+    ordering = ("-id",)
     date_hierarchy = "created_at"
     show_full_result_count = False
     fields = _FIELDS
