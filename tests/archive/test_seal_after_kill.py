@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from io import StringIO
 from pathlib import Path
 
@@ -34,7 +35,9 @@ from shebao.common import clock
 with transaction.atomic():
     archive_append(business_type="payment", business_ref="pay-killed", subject_ref="acct_killed", data={"amount": "874.20"}, now=clock.now())
     audit_record(actor=None, actor_kind="system", action="fees.paid", subject_ref="pay-killed", now=clock.now())
-print("committed", flush=True)
+from django.db import connection
+backend = connection.cursor().connection.info.backend_pid if connection.vendor == "postgresql" else 0
+print("committed", backend, flush=True)
 sys.stdin.read()  # wait here, before any seal, until killed
 """
 
@@ -48,6 +51,21 @@ def _database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def _session_alive(pid: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid])
+        return cursor.fetchone() is not None
+
+
+def _wait_for(predicate, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 @pytest.mark.django_db(transaction=True)
 def test_entries_committed_by_a_killed_process_are_sealed_after_restart():
     env = {**os.environ, "SHEBAO_ENV": "test", "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": _database_url()}
@@ -55,13 +73,17 @@ def test_entries_committed_by_a_killed_process_are_sealed_after_restart():
                              stderr=subprocess.PIPE, text=True)
     try:
         line = child.stdout.readline()  # blocks until the child committed (or died)
-        assert line == "committed\n", child.stderr.read() if child.poll() is not None else line
+        assert line.startswith("committed "), child.stderr.read() if child.poll() is not None else line
+        backend = int(line.split()[1])
         child.send_signal(signal.SIGKILL)
         assert child.wait(timeout=30) == -signal.SIGKILL
     finally:
         if child.poll() is None:
             child.kill()
             child.wait(timeout=30)
+
+    if backend:  # PostgreSQL ends the dead client's session by itself; wait for it (else the test database cannot be dropped)
+        assert _wait_for(lambda: not _session_alive(backend)), f"backend {backend} still there"
 
     record = ArchiveRecord.objects.get(business_ref="pay-killed")
     event = AuditEvent.objects.get(subject_ref="pay-killed")
