@@ -321,11 +321,12 @@ def record_detail(request, public_id: str):
 
     from shebao.archive.integrity import suite_for
     from shebao.archive.selectors import archive_get
+    from shebao.archive.verify import record_is_sealed_intact
 
     record = archive_get(public_id=public_id, subject_ref=request.user.public_id)
     if record is None:
         raise Http404
-    intact = crypto.digest(record.snapshot.encode(), suite=suite_for(record.digest_algorithm)) == record.digest and crypto.verify(
-        record.chain_hash.encode(), record.service_signature
-    )
-    return render(request, "accounts/record_detail.html", {"record": record, "intact": intact})
+    sealed = record_is_sealed_intact(record)  # None: waiting for the sealer (seconds after commit)
+    digest_ok = crypto.digest(record.snapshot.encode(), suite=suite_for(record.digest_algorithm)) == record.digest
+    context = {"record": record, "intact": digest_ok and sealed is True, "pending": digest_ok and sealed is None}
+    return render(request, "accounts/record_detail.html", context)

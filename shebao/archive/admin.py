@@ -14,7 +14,7 @@ from django.contrib.admin.utils import unquote
 from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 
-from shebao.archive.models import ArchiveRecord
+from shebao.archive.models import ArchiveRecord, ArchiveSeal
 from shebao.audit.services import audit_record
 from shebao.common import clock
 from shebao.common.crypto import DecryptionError
@@ -40,7 +40,7 @@ class ArchiveRecordAdmin(admin.ModelAdmin):
     list_display = ("seq", "business_type", "business_ref", "created_at", "digest_prefix")
     list_filter = ("business_type", "created_at")
     search_fields = ("=business_ref", "=subject_ref", "=public_id")
-    ordering = ("-seq",)
+    ordering = ("-id",)
     date_hierarchy = "created_at"
     show_full_result_count = False
 
@@ -90,3 +90,28 @@ class ArchiveRecordAdmin(admin.ModelAdmin):
                     now=clock.now(),
                 )
         return response
+
+
+_SEAL_FIELDS = ("first_seq", "last_seq", "sealed_at", "merkle_root", "chain_hash", "digest_algorithm", "signature")
+
+
+class SealAdmin(admin.ModelAdmin):
+    """The signed batches of a log: read-only (they are the log's signed heads)."""
+
+    list_display = ("first_seq", "last_seq", "sealed_at")
+    ordering = ("-last_seq",)
+    show_full_result_count = False
+    fields = _SEAL_FIELDS
+    readonly_fields = _SEAL_FIELDS
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+admin.site.register(ArchiveSeal, SealAdmin)

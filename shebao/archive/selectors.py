@@ -11,7 +11,7 @@ from shebao.archive.models import ArchiveRecord
 def archive_list(*, subject_ref: str) -> QuerySet[ArchiveRecord]:
     """One payer's archived businesses, newest first. The encrypted snapshot is
     deferred: it is decrypted only when a caller touches ``record.snapshot``."""
-    return ArchiveRecord.objects.filter(subject_ref=subject_ref).defer("snapshot").order_by("-seq")
+    return ArchiveRecord.objects.filter(subject_ref=subject_ref).defer("snapshot").order_by("-id")
 
 
 def archive_get(*, public_id: str, subject_ref: str | None) -> ArchiveRecord | None:

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.db import connection
 
-from shebao.archive.integrity import canonical_json, iso_utc, link_hash, lock_head
-from shebao.archive.models import ArchiveHead, ArchiveRecord, BusinessType
+from shebao.archive.integrity import canonical_json, iso_utc, seal_log
+from shebao.archive.models import ArchiveRecord, ArchiveSeal, BusinessType
 from shebao.common import crypto
 
 # subject_ref is an opaque public id; a resident ID number or a mobile number never is.
@@ -41,10 +41,10 @@ def archive_append(
 
     Must be called inside the caller's ``transaction.atomic`` -- the same one
     that writes the business -- so the business and its archive commit or roll
-    back together; it raises :class:`ArchiveError` otherwise. It locks the
-    archive head row until that transaction ends, so call it late in the
-    transaction, and before ``audit_record`` when both are used (lock order:
-    archive head, then audit head).
+    back together; it raises :class:`ArchiveError` otherwise. It is one INSERT
+    and reads or locks no shared row, so payers never wait for each other here;
+    the record gets its ``seq``, chain hash and (batch) signature from the
+    sealer, :func:`seal_pending`, a few seconds after commit.
 
     ``data`` is the business's electronic data (may hold personal data: it is
     stored SM4-encrypted). ``subject_ref`` is the account or payer public id,
@@ -62,38 +62,18 @@ def archive_append(
     digest = crypto.digest(snapshot.encode("utf-8"))
     created_at = now.astimezone(dt.UTC)
 
-    head = lock_head(ArchiveHead, ArchiveRecord)
-    seq = head.last_seq + 1
-    chain_hash = link_hash(
-        record_link_parts(
-            seq=seq,
-            business_type=kind.value,
-            business_ref=business_ref,
-            subject_ref=subject_ref,
-            digest=digest,
-            payer_signature=payer_signature,
-            prev_hash=head.last_chain_hash,
-            created_at=created_at,
-        ),
-        algorithm=algorithm,
-    )
     record = ArchiveRecord(
-        seq=seq,
         public_id=crypto.random_token(),
         business_type=kind.value,
         business_ref=business_ref,
         subject_ref=subject_ref,
         snapshot=snapshot,
         digest=digest,
-        prev_hash=head.last_chain_hash,
-        chain_hash=chain_hash,
-        service_signature=crypto.sign(chain_hash.encode("ascii")),
         payer_signature=payer_signature,
         digest_algorithm=algorithm,
         created_at=created_at,
     )
     record.save()
-    ArchiveHead.objects.filter(pk=head.pk).update(last_seq=seq, last_chain_hash=chain_hash)
     return record
 
 
@@ -110,3 +90,41 @@ def record_link_parts(
 ) -> list[Any]:
     """What an archive chain hash covers, in order (shared with verify)."""
     return [seq, business_type, business_ref, subject_ref, digest, payer_signature, prev_hash, iso_utc(created_at)]
+
+
+def archive_link_parts(row: ArchiveRecord) -> list[Any]:
+    return record_link_parts(
+        seq=row.seq,
+        business_type=row.business_type,
+        business_ref=row.business_ref,
+        subject_ref=row.subject_ref,
+        digest=row.digest,
+        payer_signature=row.payer_signature,
+        prev_hash=row.prev_hash,
+        created_at=row.created_at,
+    )
+
+
+SEAL_LOCK_KEYS = {"archive": 0x5EA1_0001, "audit": 0x5EA1_0002}
+"""PostgreSQL advisory lock keys: one sealer per log at a time."""
+
+
+def seal_pending(kind: str, *, now: dt.datetime | None = None) -> int:
+    """Seal the committed, unsealed entries of one log (``"archive"`` or
+    ``"audit"``): seq, SM3 chain, a Merkle root and an SM2-signed head per batch
+    of at most :data:`~shebao.archive.integrity.SEAL_BATCH`. Returns how many
+    entries were sealed (0 when another sealer holds the log). Called by the
+    ``seal_logs`` command (and later by a background job), never on the hot path;
+    see :func:`~shebao.archive.integrity.seal_log` for which rows it takes."""
+    from shebao.audit.models import AuditEvent, AuditSeal
+    from shebao.audit.services import event_link_parts
+    from shebao.common import clock
+
+    logs = {
+        "archive": (ArchiveRecord, ArchiveSeal, archive_link_parts),
+        "audit": (AuditEvent, AuditSeal, event_link_parts),
+    }
+    if kind not in logs:
+        raise ValueError(f"未知日志 {kind!r}：应为 archive 或 audit")
+    log_model, seal_model, parts = logs[kind]
+    return seal_log(log_model=log_model, seal_model=seal_model, link_parts=parts, lock_key=SEAL_LOCK_KEYS[kind], now=now or clock.now())

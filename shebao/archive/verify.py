@@ -8,9 +8,9 @@ from django.db import connection
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
-from shebao.archive.integrity import ChainWalker, Problem, Reason, link_hash, suite_for, verify_chain
-from shebao.archive.models import ArchiveHead, ArchiveRecord
-from shebao.archive.services import record_link_parts
+from shebao.archive.integrity import ChainWalker, Problem, Reason, link_hash, merkle_root, suite_for, verify_chain
+from shebao.archive.models import ArchiveRecord, ArchiveSeal
+from shebao.archive.services import archive_link_parts
 from shebao.common import crypto
 from shebao.common.crypto import DecryptionError
 
@@ -32,18 +32,10 @@ def _check_record(row: ArchiveRecord, walker: ChainWalker) -> None:
     else:
         if crypto.digest((snapshot or "").encode("utf-8"), suite=suite) != row.digest:
             walker.problems.append(Problem(seq, Reason.DIGEST_MISMATCH, "快照摘要重算不符"))
-    parts = record_link_parts(
-        seq=seq,
-        business_type=row.business_type,
-        business_ref=row.business_ref,
-        subject_ref=row.subject_ref,
-        digest=row.digest,
-        payer_signature=row.payer_signature,
-        prev_hash=row.prev_hash,
-        created_at=row.created_at,
-    )
-    walker.step(seq=seq, prev_hash=row.prev_hash, chain_hash=row.chain_hash, recomputed=link_hash(parts, algorithm=row.digest_algorithm))
-    if not crypto.verify(row.chain_hash.encode("utf-8"), row.service_signature):
+    recomputed = link_hash(archive_link_parts(row), algorithm=row.digest_algorithm)
+    walker.step(seq=seq, prev_hash=row.prev_hash, chain_hash=row.chain_hash, recomputed=recomputed)
+    if row.service_signature and not crypto.verify(row.chain_hash.encode("utf-8"), row.service_signature):
+        # Only rows written before the sealer carry their own signature.
         walker.problems.append(Problem(seq, Reason.SIGNATURE_INVALID, "服务签名验证失败"))
 
 
@@ -53,4 +45,27 @@ def verify_archive() -> ChainWalker:
     The ciphertext is read as plain text (not through the field) so that one
     undecryptable row is reported as 解密失败 instead of stopping the walk."""
     rows = ArchiveRecord.objects.defer("snapshot").annotate(snapshot_ciphertext=Cast("snapshot", output_field=TextField()))
-    return verify_chain(log_model=ArchiveRecord, head_model=ArchiveHead, check_row=_check_record, rows=rows)
+    return verify_chain(log_model=ArchiveRecord, seal_model=ArchiveSeal, check_row=_check_record, rows=rows)
+
+
+def record_is_sealed_intact(record: ArchiveRecord) -> bool | None:
+    """For one record's page: None while it waits for the sealer; else True only
+    if its chain hash recomputes, its batch's Merkle root over the stored chain
+    hashes holds and the batch's SM2 signature is valid."""
+    if record.seq is None:
+        return None
+    seal = ArchiveSeal.objects.filter(first_seq__lte=record.seq, last_seq__gte=record.seq).first()
+    if seal is None:
+        return False
+    leaves = list(ArchiveRecord.objects.filter(seq__gte=seal.first_seq, seq__lte=seal.last_seq).order_by("seq").values_list("chain_hash", flat=True))
+    try:
+        recomputed = link_hash(archive_link_parts(record), algorithm=record.digest_algorithm)
+        root = merkle_root(leaves, algorithm=seal.digest_algorithm)
+    except ValueError:
+        return False
+    return (
+        recomputed == record.chain_hash
+        and len(leaves) == seal.last_seq - seal.first_seq + 1
+        and root == seal.merkle_root
+        and crypto.verify(seal.signed_text().encode("utf-8"), seal.signature)
+    )

@@ -7,7 +7,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from shebao.audit.models import AuditEvent
+from shebao.archive.admin import SealAdmin
+from shebao.audit.models import AuditEvent, AuditSeal
 
 _FIELDS = (
     "seq",
@@ -33,7 +34,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = ("action", "actor_kind", "outcome", "created_at")
     list_select_related = ("actor",)
     search_fields = ("=subject_ref", "=request_id", "action")
-    ordering = ("-seq",)
+    ordering = ("-id",)
     date_hierarchy = "created_at"
     show_full_result_count = False
     fields = _FIELDS
@@ -47,3 +48,6 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False
+
+
+admin.site.register(AuditSeal, SealAdmin)

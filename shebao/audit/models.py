@@ -1,16 +1,17 @@
 """审计日志 (REQUIREMENTS §7; DESIGN "every read of personal data by staff,
 and every staff action, is in an audit log"): who did what to which object,
-when, from where, with what result -- append-only and linked into an SM3 hash
-chain so that a changed, removed or inserted row is found by
+when, from where, with what result -- append-only; the sealer
+(``manage.py seal_logs``) links the rows into an SM3 hash chain and signs them
+in batches, so that a changed, removed or inserted row is found by
 ``manage.py verify_audit``. Rows are written only by
-:func:`shebao.audit.services.audit_record`."""
+:func:`shebao.audit.services.audit_record`, one INSERT without seq or chain hash."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 
-from shebao.archive.integrity import AppendOnlyModel, ChainHead
+from shebao.archive.integrity import AppendOnlyModel, LogSeal
 
 
 class ActorKind(models.TextChoices):
@@ -31,7 +32,7 @@ class AuditEvent(AppendOnlyModel):
     with :mod:`shebao.common.masking` -- the log never holds clear personal data.
     ``ip`` is stored masked (IPv4 last octet zeroed, IPv6 kept to /48)."""
 
-    seq = models.PositiveBigIntegerField("序号", unique=True, editable=False)
+    seq = models.PositiveBigIntegerField("序号", unique=True, null=True, editable=False, help_text="签名时给出；空表示等待签名")
     created_at = models.DateTimeField("时间", db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -50,21 +51,26 @@ class AuditEvent(AppendOnlyModel):
     changes = models.JSONField("变更（已脱敏）", default=dict, blank=True)
     ip = models.GenericIPAddressField("来源地址（已脱敏）", null=True, blank=True)
     request_id = models.CharField("请求编号", max_length=64, blank=True, db_index=True)
-    prev_hash = models.CharField("上一条链哈希", max_length=64)
-    chain_hash = models.CharField("链哈希", max_length=64, unique=True)
+    prev_hash = models.CharField("上一条链哈希", max_length=64, null=True, editable=False)  # noqa: DJ001 -- NULL until sealed
+    chain_hash = models.CharField("链哈希", max_length=64, unique=True, null=True, editable=False)  # noqa: DJ001 -- NULL until sealed (many unsealed rows, one unique column)
     digest_algorithm = models.CharField("摘要算法", max_length=16)
 
     class Meta:
         verbose_name = verbose_name_plural = "审计事件"
-        ordering = ["-seq"]
-        indexes = [models.Index(fields=["subject_type", "subject_ref"], name="audit_subject_idx")]
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["subject_type", "subject_ref"], name="audit_subject_idx"),
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="audit_unsealed_idx"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.action} {self.get_outcome_display()}（{self.seq}）"
+        return f"{self.action} {self.get_outcome_display()}（{self.seq or '待签名'}）"
 
 
-class AuditHead(ChainHead):
-    """Singleton: the audit chain's last seq and hash, locked by each record."""
+class AuditSeal(LogSeal):
+    """A signed batch of the audit log (see :class:`~shebao.archive.integrity.LogSeal`)."""
 
-    class Meta(ChainHead.Meta):
-        verbose_name = verbose_name_plural = "审计链头"
+    LOG_NAME = "audit"
+
+    class Meta(LogSeal.Meta):
+        verbose_name = verbose_name_plural = "审计签名批次"

@@ -10,11 +10,10 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
 from django.http import HttpRequest
 
-from shebao.archive.integrity import canonical_json, iso_utc, link_hash, lock_head
-from shebao.audit.models import ActorKind, AuditEvent, AuditHead, Outcome
+from shebao.archive.integrity import canonical_json, iso_utc
+from shebao.audit.models import ActorKind, AuditEvent, Outcome
 from shebao.common import crypto
 from shebao.common.client_ip import client_ip
 from shebao.common.logging import request_id_var
@@ -117,8 +116,9 @@ def audit_record(
 
     Works inside or outside a transaction: inside, the event commits or rolls
     back with the caller's write (so record failures outside the transaction
-    that is rolled back), and the audit head stays locked until that commit --
-    call it late, after ``archive_append`` if both are used."""
+    that is rolled back). It is one INSERT and reads or locks no shared row;
+    the returned event has no ``seq`` or chain hash yet -- the sealer
+    (``seal_pending("audit")``, run by a job) gives them after commit."""
     if now.tzinfo is None:
         raise AuditError("now 必须带时区")
     if not _ACTION.fullmatch(action) or len(action) > 64:
@@ -138,13 +138,7 @@ def audit_record(
         request_id=_request_id(request),
         digest_algorithm=crypto.digest_algorithm(),
     )
-    with transaction.atomic(savepoint=False):  # no savepoint: an error rolls back the caller's transaction too
-        head = lock_head(AuditHead, AuditEvent)
-        event.seq = head.last_seq + 1
-        event.prev_hash = head.last_chain_hash
-        event.chain_hash = link_hash(event_link_parts(event), algorithm=event.digest_algorithm)
-        event.save()
-        AuditHead.objects.filter(pk=head.pk).update(last_seq=event.seq, last_chain_hash=event.chain_hash)
+    event.save()
     # The log line carries the event's request id even when the caller's
     # context has none (the handler's RequestIdFilter reads the context var).
     token = request_id_var.set(event.request_id or "-")
@@ -153,7 +147,7 @@ def audit_record(
             "audit %s %s",
             action,
             event.outcome,
-            extra={"action": action, "outcome": event.outcome, "subject_ref": subject_ref, "audit_seq": event.seq},
+            extra={"action": action, "outcome": event.outcome, "subject_ref": subject_ref, "audit_id": event.pk},
         )
     finally:
         request_id_var.reset(token)

@@ -4,7 +4,7 @@ access to personal data is traceable, so the trace itself must be intact)."""
 from __future__ import annotations
 
 from shebao.archive.integrity import ChainWalker, Problem, Reason, link_hash, verify_chain
-from shebao.audit.models import AuditEvent, AuditHead
+from shebao.audit.models import AuditEvent, AuditSeal
 from shebao.audit.services import event_link_parts
 
 
@@ -18,5 +18,6 @@ def _check_event(event: AuditEvent, walker: ChainWalker) -> None:
 
 
 def verify_audit() -> ChainWalker:
-    """Check the whole audit log: seqs without gaps, links, recomputed hashes."""
-    return verify_chain(log_model=AuditEvent, head_model=AuditHead, check_row=_check_event)
+    """Check the whole audit log: seqs without gaps, links, recomputed hashes,
+    every batch's Merkle root and SM2 signature; ``pending`` = waiting for a seal."""
+    return verify_chain(log_model=AuditEvent, seal_model=AuditSeal, check_row=_check_event)

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from shebao.archive.models import ArchiveRecord
+from shebao.archive.services import seal_pending
 from shebao.core.demo_data import DEMO_PASSWORD, DEMO_PEOPLE, demo_id
 from tests.accounts.helpers import login
 
@@ -29,6 +30,9 @@ def test_own_record_visible_other_persons_record_not_found(two_people):
     zhang_records = [r for r in ArchiveRecord.objects.all() if r.public_id in zhang_page]
     li_records = [r for r in ArchiveRecord.objects.all() if r.public_id in li.get("/accounts/records").content.decode()]
     assert len(zhang_records) == 1 and len(li_records) == 1
+    waiting = zhang.get(f"/accounts/records/{zhang_records[0].public_id}")
+    assert waiting.status_code == 200 and "电子签名处理中" in waiting.content.decode()
+    seal_pending("archive")
     own = zhang.get(f"/accounts/records/{zhang_records[0].public_id}")
     assert own.status_code == 200 and "数据完整，签名有效" in own.content.decode()
     assert zhang.get(f"/accounts/records/{li_records[0].public_id}").status_code == 404

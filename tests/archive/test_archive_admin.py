@@ -72,3 +72,20 @@ def test_no_add_change_or_delete_even_for_a_superuser(client, three_records):
     assert response.status_code == 403
     record.refresh_from_db()
     assert record.business_ref == "reg-1"
+
+
+@pytest.mark.parametrize("model", ["archive_archiveseal", "audit_auditseal"])
+def test_seals_are_listed_read_only_even_for_a_superuser(client, three_records, model):
+    from shebao.audit.services import audit_record
+    from tests.audit.factories import FROZEN_NOW, seal_all
+
+    audit_record(actor=None, action="account.login.failed", outcome="failure", now=FROZEN_NOW)
+    seal_all()
+    client.force_login(account_create(is_superuser=True))
+
+    listing = client.get(reverse(f"admin:{model}_changelist"))
+
+    assert listing.status_code == 200 and len(listing.context["cl"].result_list) == 1
+    assert client.get(reverse(f"admin:{model}_add")).status_code == 403
+    seal = listing.context["cl"].result_list[0]
+    assert client.post(reverse(f"admin:{model}_delete", args=[seal.pk]), {"post": "yes"}).status_code == 403

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from shebao.archive.integrity import canonical_json, link_hash
+from shebao.archive.integrity import canonical_json, link_hash, merkle_root
 from shebao.archive.models import ArchiveRecord
 from shebao.common import crypto
 
@@ -90,9 +90,8 @@ def test_changed_chain_hash_breaks_its_row_and_the_next_link(three_records):
 
     assert not ok
     assert "seq 2：链断裂（链哈希重算不符）" in output
-    assert "seq 2：签名无效" in output
+    assert "seq 1：链断裂（批次 1–3 默克尔根不符）" in output
     assert "seq 3：链断裂（prev_hash 与上一条的链哈希不符）" in output
-    assert "seq 1" not in output
 
 
 def test_changed_metadata_breaks_the_chain(three_records):
@@ -132,11 +131,12 @@ def test_consistent_rewrite_without_the_service_key_has_an_invalid_signature(thr
     digest = crypto.digest(forged.encode())
     chain_hash = link_hash([3, "registration", "reg-3", "acct_public_1", digest, "", last.prev_hash, "2026-03-01T01:30:18.123456+00:00"], algorithm="SM3")
     raw_update(3, snapshot=ArchiveRecord._meta.get_field("snapshot").seal(forged, last.public_id), digest=digest, chain_hash=chain_hash)
+    root = merkle_root([three_records[0].chain_hash, three_records[1].chain_hash, chain_hash], algorithm="SM3")
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE archive_archivehead SET last_chain_hash = %s", [chain_hash])
+        cursor.execute("UPDATE archive_archiveseal SET merkle_root = %s, chain_hash = %s", [root, chain_hash])
 
     ok, output = run_verify()
 
     assert not ok
-    assert output.splitlines()[0] == "seq 3：签名无效（服务签名验证失败）"
+    assert output.splitlines()[0] == "seq 3：签名无效（批次 1–3 签名验证失败）"
     assert "摘要不符" not in output and "链断裂" not in output

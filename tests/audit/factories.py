@@ -14,6 +14,14 @@ FROZEN_NOW = dt.datetime(2026, 3, 1, 1, 30, 15, 123456, tzinfo=dt.UTC)
 _counter = itertools.count(1)
 
 
+def seal_all() -> None:
+    """What the sealer job does a few seconds after commit: seal both logs."""
+    from shebao.archive.services import seal_pending
+
+    seal_pending("archive", now=FROZEN_NOW)
+    seal_pending("audit", now=FROZEN_NOW)
+
+
 def account_create(*, is_staff: bool = False, is_superuser: bool = False) -> Account:
     """A citizen (default) or staff account with an opaque public id."""
     n = next(_counter)

@@ -1,5 +1,5 @@
-"""Concurrent audit events serialise on the head row: seqs 1..N without gaps
-and one valid chain (needs PostgreSQL row locks; SQLite serialises anyway)."""
+"""Concurrent audit events take no shared lock; the sealer run afterwards gives
+seqs 1..N without gaps and one valid, signed chain (PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import threading
 import pytest
 from django.db import connection
 
+from shebao.archive.services import seal_pending
 from shebao.audit.models import AuditEvent
 from shebao.audit.services import audit_record
 from shebao.audit.verify import verify_audit
@@ -20,7 +21,7 @@ THREADS = 8
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_events_never_fork_the_chain():
     if connection.vendor != "postgresql":
-        pytest.skip(f"needs PostgreSQL row locks (select_for_update); the database here is {connection.vendor}")
+        pytest.skip(f"needs PostgreSQL concurrency; the database here is {connection.vendor}")
     barrier = threading.Barrier(THREADS)
     errors: list[BaseException] = []
 
@@ -40,6 +41,7 @@ def test_concurrent_events_never_fork_the_chain():
         thread.join(timeout=60)
 
     assert errors == []
+    seal_pending("audit")
     assert list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, THREADS + 1))
     result = verify_audit()
     assert (result.ok, result.checked, result.problems) == (True, THREADS, [])

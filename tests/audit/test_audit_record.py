@@ -13,10 +13,10 @@ from django.db import transaction
 from django.test import RequestFactory
 
 from shebao.archive.integrity import GENESIS_HASH, AppendOnlyError
-from shebao.audit.models import AuditEvent, AuditHead
+from shebao.audit.models import AuditEvent, AuditSeal
 from shebao.audit.services import AuditError, audit_record, mask_ip
 from shebao.common.logging import JsonFormatter, RequestIdFilter, request_id_var
-from tests.audit.factories import FROZEN_NOW
+from tests.audit.factories import FROZEN_NOW, seal_all
 
 pytestmark = pytest.mark.django_db
 
@@ -26,13 +26,18 @@ def test_events_are_chained_from_seq_1(citizen, staff):
     second = audit_record(actor=None, action="account.login.failed", outcome="failure", now=FROZEN_NOW)
     third = audit_record(actor=staff, action="staff.view_personal_data", subject_type="archive_record", subject_ref="arc_1", now=FROZEN_NOW)
     fourth = audit_record(actor=None, actor_kind="system", action="batch.deduction.start", now=FROZEN_NOW)
+    assert [e.seq for e in (first, second, third, fourth)] == [None] * 4  # an append gives no seq: the sealer does
+    seal_all()
+    for event in (first, second, third, fourth):
+        event.refresh_from_db()
 
     assert [e.seq for e in (first, second, third, fourth)] == [1, 2, 3, 4]
     assert [e.actor_kind for e in (first, second, third, fourth)] == ["citizen", "anonymous", "staff", "system"]
     assert (first.prev_hash, second.prev_hash, third.prev_hash) == (GENESIS_HASH, first.chain_hash, second.chain_hash)
     assert second.outcome == "failure" and second.actor is None
     assert first.digest_algorithm == "SM3" and len(first.chain_hash) == 64
-    assert AuditHead.objects.get().last_seq == 4
+    seal = AuditSeal.objects.get()
+    assert (seal.first_seq, seal.last_seq, seal.chain_hash) == (1, 4, fourth.chain_hash)
 
 
 def test_ip_is_stored_masked_and_request_id_comes_from_the_request(citizen):
@@ -130,9 +135,9 @@ def test_one_log_line_without_personal_data(citizen):
 
     (line,) = handler.lines
     payload = json.loads(line)
-    assert {k: payload[k] for k in ("logger", "action", "outcome", "subject_ref", "request_id", "audit_seq")} == {
+    assert {k: payload[k] for k in ("logger", "action", "outcome", "subject_ref", "request_id", "audit_id")} == {
         "logger": "shebao.audit", "action": "account.change_address", "outcome": "success",
-        "subject_ref": citizen.public_id, "request_id": "req-log-000001", "audit_seq": 1,
+        "subject_ref": citizen.public_id, "request_id": "req-log-000001", "audit_id": AuditEvent.objects.get().pk,
     }
     assert "南宁" not in line and "198.51.100" not in line
 
@@ -168,6 +173,22 @@ def test_works_outside_a_transaction_and_rolls_back_with_its_caller(citizen):
         audit_record(actor=citizen, action="account.change_address", now=FROZEN_NOW)
         raise RuntimeError("the business write failed")
     after = audit_record(actor=citizen, action="account.logout", now=FROZEN_NOW)
+    seal_all()
+    outside.refresh_from_db()
+    after.refresh_from_db()
 
     assert list(AuditEvent.objects.order_by("seq").values_list("seq", "action")) == [(1, "account.login.password"), (2, "account.logout")]
     assert after.prev_hash == outside.chain_hash
+
+
+def test_an_append_is_one_insert_reading_and_locking_nothing(citizen):
+    """The hot path: no head row read or locked, no sealer called."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        audit_record(actor=citizen, action="account.change_address", now=FROZEN_NOW)
+
+    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT"))]
+    assert len(statements) == 1 and statements[0].startswith("INSERT INTO")
+    assert AuditSeal.objects.count() == 0

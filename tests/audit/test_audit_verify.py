@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from shebao.audit.services import audit_record
-from tests.audit.factories import FROZEN_NOW
+from tests.audit.factories import FROZEN_NOW, seal_all
 
 pytestmark = pytest.mark.django_db
 
@@ -31,11 +31,15 @@ def raw(sql: str, params: list | None = None) -> None:
 
 @pytest.fixture
 def three_events(citizen, staff):
-    return [
+    events = [
         audit_record(actor=citizen, action="account.register", subject_ref=citizen.public_id, now=FROZEN_NOW),
         audit_record(actor=None, action="account.login.failed", outcome="failure", now=FROZEN_NOW),
         audit_record(actor=staff, action="staff.view_personal_data", subject_ref="arc_1", changes={"mobile": {"old": "138****5678", "new": "139****0000"}}, now=FROZEN_NOW),
     ]
+    seal_all()
+    for event in events:
+        event.refresh_from_db()
+    return events
 
 
 def test_empty_log_passes():
@@ -95,4 +99,42 @@ def test_row_inserted_behind_the_head_is_named(three_events):
     ok, output = run_verify()
 
     assert not ok
-    assert "seq 4：链断裂（链头之后多出的记录）" in output
+    assert "seq 4：链断裂（不在任何签名批次内的记录）" in output
+
+
+def test_unsealed_events_are_reported_as_waiting_and_sealed_by_seal_logs(three_events):
+    audit_record(actor=None, action="account.login.failed", outcome="failure", now=FROZEN_NOW)
+
+    assert run_verify() == (True, "等待签名：1 条（已提交，签名任务 seal_logs 将在数秒内处理）\n审计日志校验通过：3 条\n")
+    call_command("seal_logs", "--kind", "audit", stdout=StringIO())
+    assert run_verify() == (True, "审计日志校验通过：4 条\n")
+
+
+def test_a_forged_seal_signature_is_named(three_events):
+    raw("UPDATE audit_auditseal SET signature = %s", ["sm2:" + "00" * 64])
+
+    ok, output = run_verify()
+
+    assert not ok
+    assert "seq 3：签名无效（批次 1–3 签名验证失败）" in output
+
+
+def test_a_deleted_seal_leaves_its_rows_outside_any_batch(three_events):
+    audit_record(actor=None, action="account.login.failed", outcome="failure", now=FROZEN_NOW)
+    seal_all()
+    raw("DELETE FROM audit_auditseal WHERE first_seq = 1")
+
+    ok, output = run_verify()
+
+    assert not ok
+    assert "seq 1：链断裂（签名批次不连续（下一批次从 4 开始））" in output
+
+
+def test_rewritten_root_and_head_without_the_key_fail_the_signature(three_events):
+    raw("UPDATE audit_auditevent SET outcome = 'success' WHERE seq = 2")
+    raw("UPDATE audit_auditseal SET merkle_root = %s", ["a" * 64])
+
+    ok, output = run_verify()
+
+    assert not ok
+    assert "seq 3：签名无效（批次 1–3 签名验证失败）" in output

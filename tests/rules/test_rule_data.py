@@ -164,7 +164,7 @@ def test_new_version_closes_the_old_window_and_audits_both():
 
     first.refresh_from_db()
     assert (first.valid_to, second.supersedes, second.valid_to) == (dt.date(2030, 8, 1), first, None)
-    event = AuditEvent.objects.order_by("seq").last()
+    event = AuditEvent.objects.order_by("id").last()
     assert event.subject_ref == str(second.pk)
     assert event.changes["min_base"] == {"old": "4000.00", "new": "4500.00"}
     assert event.changes["previous.valid_to"] == {"old": None, "new": "2030-08-01"}

@@ -10,10 +10,12 @@ from shebao.archive.verify import verify_archive
 
 
 class Command(BaseCommand):
-    help = "校验资料归档：重算每条快照摘要、链哈希与服务签名（REQUIREMENTS §6）。"
+    help = "校验资料归档：重算每条快照摘要、链哈希，校验每个签名批次的默克尔根与 SM2 签名；报告等待签名的条数（REQUIREMENTS §6）。"
 
     def handle(self, *args: Any, **options: Any) -> None:
         result = verify_archive()
+        if result.pending:
+            self.stdout.write(f"等待签名：{result.pending} 条（已提交，签名任务 seal_logs 将在数秒内处理）")
         if result.ok:
             self.stdout.write(f"归档校验通过：{result.checked} 条")
             return

@@ -10,10 +10,12 @@ from shebao.audit.verify import verify_audit
 
 
 class Command(BaseCommand):
-    help = "校验审计日志：序号连续、前后链接与每条链哈希重算（REQUIREMENTS §7）。"
+    help = "校验审计日志：序号连续、前后链接、每条链哈希重算、每个签名批次的默克尔根与 SM2 签名；报告等待签名的条数（REQUIREMENTS §7）。"
 
     def handle(self, *args: Any, **options: Any) -> None:
         result = verify_audit()
+        if result.pending:
+            self.stdout.write(f"等待签名：{result.pending} 条（已提交，签名任务 seal_logs 将在数秒内处理）")
         if result.ok:
             self.stdout.write(f"审计日志校验通过：{result.checked} 条")
             return
