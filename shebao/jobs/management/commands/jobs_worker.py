@@ -26,6 +26,7 @@ def _scheduler_loop(every: float, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             enqueued = schedule_due(now=clock.now())
+            logger.debug("periodic round done (%d enqueued)", len(enqueued))
             if enqueued:
                 logger.info("periodic jobs enqueued: %s", ", ".join(enqueued))
         except Exception:  # a failed round (database away) is retried next round
@@ -42,6 +43,10 @@ class Command(db_worker.Command):
         super().add_arguments(parser)
         parser.add_argument("--schedule-every", type=float, default=30.0,
                             help="seconds between two looks for due periodic tasks (0: no scheduler)")
+
+    def configure_logging(self, verbosity: int) -> None:
+        super().configure_logging(verbosity)
+        logger.setLevel(logging.DEBUG if verbosity >= 2 else logging.INFO if verbosity == 1 else logging.CRITICAL)
 
     def handle(self, *args, schedule_every: float, **options) -> None:
         stop = threading.Event()
