@@ -162,6 +162,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # backend, on the default database, so a job enqueued inside a transaction commits or rolls
 # back with it. Workers: `manage.py jobs_worker` (started by `make run`).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A RUNNING job whose worker has sent no heartbeat for this long is run again (shebao.jobs.recovery).
+JOBS_WORKER_LOST_SECONDS = int(os.environ.get("JOBS_WORKER_LOST_SECONDS", "60"))
 
 AUTH_USER_MODEL = "accounts.Account"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]

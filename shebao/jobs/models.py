@@ -22,3 +22,16 @@ class PeriodicRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_path} @ {self.period_start:%Y-%m-%d %H:%M}"
+
+
+class WorkerHeartbeat(models.Model):
+    """One row per ``jobs_worker`` process, touched every housekeeping round (also while
+    the worker runs a long job: the rounds run in their own thread). A job left RUNNING by
+    a worker whose heartbeat is older than ``JOBS_WORKER_LOST_SECONDS`` (killed with
+    ``kill -9``, machine lost) is put back to READY by another worker (``recover_lost_jobs``)."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.worker_id} @ {self.seen_at:%H:%M:%S}"

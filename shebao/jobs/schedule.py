@@ -47,9 +47,12 @@ def schedule_due(*, now: dt.datetime, periodic: tuple[Periodic, ...] = PERIODIC)
     """Enqueue every periodic task whose current period has no run yet; the paths enqueued."""
     enqueued = []
     for item in periodic:
+        start = item.period_start(now)
+        if PeriodicRun.objects.filter(task_path=item.path, period_start=start).exists():
+            continue  # the usual case: spare the database a failed insert every round
         try:
             with transaction.atomic():
-                run = PeriodicRun.objects.create(task_path=item.path, period_start=item.period_start(now), enqueued_at=now)
+                run = PeriodicRun.objects.create(task_path=item.path, period_start=start, enqueued_at=now)
                 result = item.task.enqueue()
                 run.result_id = str(result.id)
                 run.save(update_fields=["result_id"])

@@ -83,14 +83,14 @@ def test_two_worker_processes_run_each_periodic_task_once():
     env = {**os.environ, "SHEBAO_ENV": "test", "DATABASE_URL": _database_url()}
     rounds = {0: 0, 1: 0}
     lines: list[str] = []
-    procs = [subprocess.Popen([sys.executable, "manage.py", "jobs_worker", "--no-reload", "--schedule-every", "0.2", "--interval", "0.2",
+    procs = [subprocess.Popen([sys.executable, "manage.py", "jobs_worker", "--no-reload", "--housekeeping-every", "0.2", "--interval", "0.2",
                                "-v2", f"--worker-id=w{n}"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for n in (0, 1)]
 
     def read(n: int) -> None:
         for line in procs[n].stdout:
             lines.append(line)
-            if "periodic round done" in line:
+            if "housekeeping round done" in line:
                 rounds[n] += 1
 
     readers = [threading.Thread(target=read, args=(n,), daemon=True) for n in (0, 1)]

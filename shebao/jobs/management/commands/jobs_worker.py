@@ -1,10 +1,12 @@
-"""manage.py jobs_worker: the django-tasks-db worker with the periodic scheduler beside it.
+"""manage.py jobs_worker: the django-tasks-db worker with housekeeping beside it.
 
 The worker loop is the library's (``db_worker``: claims one ready job at a time, runs it,
-records success or failure). A daemon thread calls ``schedule_due`` every
-``--schedule-every`` seconds; any number of these processes may run (schedule.py explains
-why periodic work still runs once per period). SIGTERM/SIGINT stop the process as the
-library's worker does (between jobs at once; during a job after it, or at a second signal).
+records success or failure). A daemon thread does the housekeeping every
+``--housekeeping-every`` seconds, also while a job runs: the heartbeat of this worker,
+putting back the jobs of lost workers (recovery.py), and enqueueing due periodic tasks
+(schedule.py; ``--no-schedule`` to leave that to other workers). Any number of these
+processes may run. SIGTERM/SIGINT stop the process as the library's worker does (between
+jobs at once; during a job after it, or at once at a second signal).
 """
 
 from __future__ import annotations
@@ -20,38 +22,49 @@ from shebao.common import clock
 logger = logging.getLogger("shebao.jobs")
 
 
-def _scheduler_loop(every: float, stop: threading.Event) -> None:
+def housekeeping_round(*, worker_id: str, schedule: bool) -> None:
+    from shebao.jobs.recovery import heartbeat, recover_lost_jobs
     from shebao.jobs.schedule import schedule_due
 
+    now = clock.now()
+    heartbeat(worker_id=worker_id, now=now)
+    recovered = recover_lost_jobs(now=now)
+    if recovered:
+        logger.warning("jobs of lost workers put back to the queue: %s", ", ".join(recovered))
+    enqueued = schedule_due(now=now) if schedule else []
+    if enqueued:
+        logger.info("periodic jobs enqueued: %s", ", ".join(enqueued))
+    logger.debug("housekeeping round done (%d enqueued)", len(enqueued))
+
+
+def _housekeeping_loop(every: float, worker_id: str, schedule: bool, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
-            enqueued = schedule_due(now=clock.now())
-            logger.debug("periodic round done (%d enqueued)", len(enqueued))
-            if enqueued:
-                logger.info("periodic jobs enqueued: %s", ", ".join(enqueued))
+            housekeeping_round(worker_id=worker_id, schedule=schedule)
         except Exception:  # a failed round (database away) is retried next round
-            logger.exception("periodic scheduling failed")
+            logger.exception("jobs housekeeping failed")
         finally:
             connection.close()
         stop.wait(every)
 
 
 class Command(db_worker.Command):
-    help = "运行后台任务（django-tasks-db 工作进程，附带定时任务调度）"
+    help = "运行后台任务（django-tasks-db 工作进程，附带心跳、失联任务回收与定时任务调度）"
 
     def add_arguments(self, parser) -> None:
         super().add_arguments(parser)
-        parser.add_argument("--schedule-every", type=float, default=30.0,
-                            help="seconds between two looks for due periodic tasks (0: no scheduler)")
+        parser.add_argument("--housekeeping-every", type=float, default=5.0,
+                            help="seconds between two housekeeping rounds (heartbeat, recovery, periodic tasks)")
+        parser.add_argument("--no-schedule", action="store_false", dest="schedule", help="do not enqueue periodic tasks")
 
     def configure_logging(self, verbosity: int) -> None:
         super().configure_logging(verbosity)
         logger.setLevel(logging.DEBUG if verbosity >= 2 else logging.INFO if verbosity == 1 else logging.CRITICAL)
 
-    def handle(self, *args, schedule_every: float, **options) -> None:
+    def handle(self, *args, housekeeping_every: float, schedule: bool, **options) -> None:
         stop = threading.Event()
-        if schedule_every > 0:
-            threading.Thread(target=_scheduler_loop, args=(schedule_every, stop), name="jobs-scheduler", daemon=True).start()
+        threading.Thread(target=_housekeeping_loop, args=(housekeeping_every, options["worker_id"], schedule, stop),
+                         name="jobs-housekeeping", daemon=True).start()
         try:
             super().handle(*args, **options)
         finally:
