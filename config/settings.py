@@ -164,6 +164,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # A RUNNING job whose worker has sent no heartbeat for this long is run again (shebao.jobs.recovery).
 JOBS_WORKER_LOST_SECONDS = int(os.environ.get("JOBS_WORKER_LOST_SECONDS", "60"))
+# Retryable adapter errors run the job again after 30 s, 60 s, 120 s... (shebao.jobs.retry).
+JOBS_MAX_ATTEMPTS = 5
+JOBS_RETRY_BASE_SECONDS = 30
+JOBS_RETRY_MAX_SECONDS = 3600
 
 AUTH_USER_MODEL = "accounts.Account"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]

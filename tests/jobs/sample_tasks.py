@@ -9,8 +9,10 @@ from pathlib import Path
 
 from django.db import transaction
 
+from shebao.adapters.payment.port import PaymentError
 from shebao.common import clock
 from shebao.common.models import IdempotencyKey
+from shebao.jobs.retry import retry_retryable
 from shebao.jobs.tasks import task
 
 SCOPE = "jobs-test"
@@ -36,3 +38,12 @@ def two_steps(gate_dir: str) -> str:
         time.sleep(0.05)
     _step("step-2")
     return "done"
+
+
+@task()
+@retry_retryable
+def pay_call(code: str, retryable: bool) -> str:
+    """Fails with a payment-channel error while a marker row of ``code`` is missing… then succeeds."""
+    if not IdempotencyKey.objects.filter(scope=SCOPE, key=f"ok-{code}").exists():
+        raise PaymentError("渠道繁忙", code=code, retryable=retryable)
+    return "paid"
