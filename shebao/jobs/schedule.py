@@ -13,18 +13,35 @@ one run per missed period).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
+from shebao.common import clock
 from shebao.jobs import tasks
 from shebao.jobs.models import PeriodicRun
+
+# Asia/Shanghai has kept UTC+8 all year since 1991: daily periods start at its midnight.
+SHANGHAI_OFFSET = dt.timedelta(hours=8)
+
+
+def _no_kwargs(period_start: dt.datetime) -> dict:
+    return {}
+
+
+def _yesterday(period_start: dt.datetime) -> dict:
+    """The Shanghai day before the period's: fixed when scheduled, so a late run still
+    reconciles the right day."""
+    return {"day": (clock.local(period_start).date() - dt.timedelta(days=1)).isoformat()}
 
 
 @dataclass(frozen=True)
 class Periodic:
     task: object  # a django-tasks Task
     every: dt.timedelta
+    offset: dt.timedelta = dt.timedelta(0)  # periods start at epoch - offset + n*every
+    kwargs: Callable[[dt.datetime], dict] = _no_kwargs
 
     @property
     def path(self) -> str:
@@ -32,14 +49,20 @@ class Periodic:
 
     def period_start(self, now: dt.datetime) -> dt.datetime:
         """The start of the period ``now`` falls in: periods are laid from the Unix epoch
-        (UTC), so every machine computes the same start whatever its clock's zone."""
+        (UTC, moved back by ``offset``), so every machine computes the same start whatever
+        its clock's zone."""
         seconds = int(self.every.total_seconds())
-        return dt.datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=dt.UTC)
+        shift = int(self.offset.total_seconds())
+        return dt.datetime.fromtimestamp((int(now.timestamp()) + shift) // seconds * seconds - shift, tz=dt.UTC)
 
 
 PERIODIC: tuple[Periodic, ...] = (
     Periodic(tasks.close_stale_payments, dt.timedelta(minutes=5)),
+    Periodic(tasks.advance_treasury_states, dt.timedelta(minutes=5)),
     Periodic(tasks.purge_expired, dt.timedelta(hours=1)),
+    # Daily from 10:30 Shanghai, when the channel's statement of the day before is out.
+    Periodic(tasks.reconcile_day, dt.timedelta(days=1), offset=SHANGHAI_OFFSET - dt.timedelta(hours=10, minutes=30),
+             kwargs=_yesterday),
 )
 
 
@@ -53,7 +76,7 @@ def schedule_due(*, now: dt.datetime, periodic: tuple[Periodic, ...] = PERIODIC)
         try:
             with transaction.atomic():
                 run = PeriodicRun.objects.create(task_path=item.path, period_start=start, enqueued_at=now)
-                result = item.task.enqueue()
+                result = item.task.enqueue(**item.kwargs(start))
                 run.result_id = str(result.id)
                 run.save(update_fields=["result_id"])
         except IntegrityError:
