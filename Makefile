@@ -34,8 +34,7 @@ db: venv
 
 run: venv assets db receipt-fonts
 	@echo "掌上办 on http://127.0.0.1:$(PORT)  (demo logins in README.md)"
-	$(DEV) PORT=$(PORT) exec $(VENV)/bin/gunicorn config.wsgi:application --bind 127.0.0.1:$(PORT) \
-		--worker-class gthread --workers 2 --threads 4 --access-logfile - --graceful-timeout 5
+	$(DEV) SHEBAO_WEB_PORT=$(PORT) exec $(VENV)/bin/honcho --no-colour start -f Procfile
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || command -v /usr/bin/chromium >/dev/null 2>&1 || \

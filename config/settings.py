@@ -96,6 +96,9 @@ INSTALLED_APPS = [
     "shebao.adapters.sms",
     "shebao.adapters.wechat",
     "shebao.bench",  # manage.py bench_flow (docs/performance.md)
+    "django_tasks",
+    "django_tasks_db",
+    "shebao.jobs",
 ]
 
 MIDDLEWARE = [
@@ -154,6 +157,17 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         # thread (payment notifications) need real locking with a busy timeout.
         DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background jobs (shebao.jobs, docs/architecture.md): django-tasks with its database
+# backend, on the default database, so a job enqueued inside a transaction commits or rolls
+# back with it. Workers: `manage.py jobs_worker` (started by `make run`).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A RUNNING job whose worker has sent no heartbeat for this long is run again (shebao.jobs.recovery).
+JOBS_WORKER_LOST_SECONDS = int(os.environ.get("JOBS_WORKER_LOST_SECONDS", "60"))
+# Retryable adapter errors run the job again after 30 s, 60 s, 120 s... (shebao.jobs.retry).
+JOBS_MAX_ATTEMPTS = 5
+JOBS_RETRY_BASE_SECONDS = 30
+JOBS_RETRY_MAX_SECONDS = 3600
 
 AUTH_USER_MODEL = "accounts.Account"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]

@@ -1,0 +1,120 @@
+"""What each job does when a worker runs it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from shebao.accounts.models import SmsChallenge, SmsPurpose
+from shebao.jobs import tasks
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the worker loop closes connections between jobs
+
+
+def _challenge(public_id: str, created_at: dt.datetime) -> SmsChallenge:
+    return SmsChallenge.objects.create(public_id=public_id, mobile_index="k1:00", purpose=SmsPurpose.LOGIN, code_hash="x",
+                                       created_at=created_at, expires_at=created_at + dt.timedelta(minutes=5))
+
+
+def test_purge_expired_forgets_old_challenges_and_expired_sessions_only(run_queue):
+    now = timezone.now()
+    _challenge("old", now - tasks.SMS_CHALLENGE_KEEP - dt.timedelta(minutes=1))
+    _challenge("today", now - dt.timedelta(hours=20))  # still counted by the daily send limit
+    Session.objects.create(session_key="expired", session_data="", expire_date=now - dt.timedelta(seconds=1))
+    Session.objects.create(session_key="live", session_data="", expire_date=now + dt.timedelta(hours=1))
+
+    tasks.purge_expired.enqueue()
+    run_queue()
+
+    job = DBTaskResult.objects.get()
+    assert (job.status, job.return_value) == ("SUCCESSFUL", {"sms_challenges": 1, "sessions": 1, "idempotency_keys": 0})
+    assert list(SmsChallenge.objects.values_list("public_id", flat=True)) == ["today"]
+    assert list(Session.objects.values_list("session_key", flat=True)) == ["live"]
+
+
+def test_stale_payment_sweep_runs_as_a_job(run_queue, monkeypatch):
+    calls = []
+
+    def fake_sweep(*, now):
+        calls.append(now)
+        return {"credited": 0, "closed": 2, "errors": 0}
+
+    monkeypatch.setattr("shebao.fees.services.attempts_close_stale", fake_sweep)
+    tasks.close_stale_payments.enqueue()
+    run_queue()
+
+    job = DBTaskResult.objects.get()
+    assert (job.status, job.return_value) == ("SUCCESSFUL", {"credited": 0, "closed": 2, "errors": 0})
+    assert len(calls) == 1
+
+
+def test_purge_expired_forgets_idempotency_keys_no_page_can_send(run_queue):
+    from shebao.common.models import IdempotencyKey
+
+    now = timezone.now()
+    IdempotencyKey.objects.create(scope="declare:x", key="old", request_hash="h", created_at=now - tasks.IDEMPOTENCY_KEY_KEEP - dt.timedelta(seconds=1))
+    IdempotencyKey.objects.create(scope="declare:x", key="live", request_hash="h", created_at=now - dt.timedelta(hours=8))
+    tasks.purge_expired.enqueue()
+    run_queue()
+    assert DBTaskResult.objects.get().return_value["idempotency_keys"] == 1
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["live"]
+
+
+def test_treasury_states_advance_as_a_job(run_queue, monkeypatch):
+    from shebao.adapters.core.embedded import EmbeddedCore
+
+    seen = []
+    monkeypatch.setattr(EmbeddedCore, "receipts_advance", lambda self, *, now: seen.append(now) or 3)
+    tasks.advance_treasury_states.enqueue()
+    run_queue()
+    assert (DBTaskResult.objects.get().status, DBTaskResult.objects.get().return_value, len(seen)) == ("SUCCESSFUL", 3, 1)
+
+
+def _statement(monkeypatch, result=None, error=None):
+    from shebao.fees import reconcile
+
+    days = []
+
+    def fake(*, channel, day):
+        days.append(day)
+        if error:
+            raise error
+        return result
+
+    monkeypatch.setattr(reconcile, "reconcile_day", fake)
+    return days
+
+
+def test_reconciliation_of_a_day_as_a_job(run_queue, monkeypatch):
+    days = _statement(monkeypatch, result=([object()] * 2, [object()] * 2, []))
+    tasks.reconcile_day.enqueue(day="2026-03-01")
+    run_queue()
+    job = DBTaskResult.objects.get()
+    assert (job.status, job.return_value, days) == ("SUCCESSFUL", {"day": "2026-03-01", "statement": 2, "ours": 2}, [dt.date(2026, 3, 1)])
+
+
+def test_reconciliation_differences_fail_the_job_with_them_listed(run_queue, monkeypatch):
+    from shebao.fees.reconcile import Difference
+
+    diff = Difference(kind="missing_at_us", label="渠道有记录、我方未入账", out_trade_no="SB123", transaction_id="", detail="金额 100.00 元")
+    _statement(monkeypatch, result=([], [], [diff]))
+    tasks.reconcile_day.enqueue(day="2026-03-01")
+    run_queue()
+    job = DBTaskResult.objects.get()
+    assert (job.status, len(job.worker_ids)) == ("FAILED", 1)
+    assert job.exception_class_path == "shebao.jobs.tasks.ReconciliationMismatch"
+    assert "2026-03-01 对账不平：1 处差异，请人工核查。[渠道有记录、我方未入账] SB123：金额 100.00 元" in job.traceback
+
+
+def test_reconciliation_retries_when_the_channel_is_unavailable(run_queue, monkeypatch):
+    from shebao.adapters.payment.port import PaymentError
+
+    _statement(monkeypatch, error=PaymentError("wechatpay 不可达", code="UNAVAILABLE", retryable=True))
+    tasks.reconcile_day.enqueue(day="2026-03-01")
+    run_queue()
+    job = DBTaskResult.objects.get()
+    assert job.status == "READY" and job.run_after > job.started_at
