@@ -57,6 +57,7 @@ class Periodic:
 
 
 PERIODIC: tuple[Periodic, ...] = (
+    Periodic(tasks.seal_logs, dt.timedelta(seconds=10)),  # the audit log and archive, sealed within seconds
     Periodic(tasks.close_stale_payments, dt.timedelta(minutes=5)),
     Periodic(tasks.advance_treasury_states, dt.timedelta(minutes=5)),
     Periodic(tasks.purge_expired, dt.timedelta(hours=1)),

@@ -28,6 +28,9 @@ SMS_CHALLENGE_KEEP = dt.timedelta(days=2)
 IDEMPOTENCY_KEY_KEEP = dt.timedelta(days=2)
 
 
+PERIODIC_RUN_KEEP = dt.timedelta(days=2)
+
+
 class ReconciliationMismatch(Exception):
     """The day's statement and our records differ: a person must look (final, no retry)."""
 
@@ -50,13 +53,26 @@ def purge_expired() -> dict[str, int]:
 
     from shebao.accounts.models import SmsChallenge
     from shebao.common.models import IdempotencyKey
+    from shebao.jobs.models import PeriodicRun
 
     now = clock.now()
     return {
         "sms_challenges": SmsChallenge.objects.filter(created_at__lt=now - SMS_CHALLENGE_KEEP).delete()[0],
         "sessions": Session.objects.filter(expire_date__lt=now).delete()[0],
         "idempotency_keys": IdempotencyKey.objects.filter(created_at__lt=now - IDEMPOTENCY_KEY_KEEP).delete()[0],
+        # a period's row only has to outlive the period (the sealer's come every 10 s)
+        "periodic_runs": PeriodicRun.objects.filter(period_start__lt=now - PERIODIC_RUN_KEEP).delete()[0],
     }
+
+
+@task()
+def seal_logs() -> dict[str, int]:
+    """Seal what the archive and the audit log appended meanwhile (seq, SM3 chain, SM2-signed
+    batch head; shebao.archive.services.seal_pending), so entries are sealed within seconds
+    of their commit; one sealer at a time per log, whatever number of workers run it."""
+    from shebao.archive.services import seal_pending
+
+    return {kind: seal_pending(kind) for kind in ("archive", "audit")}
 
 
 @task()

@@ -25,12 +25,18 @@ T0 = dt.datetime(2026, 3, 2, 1, 0, 10, tzinfo=dt.UTC)
 
 @pytest.mark.django_db
 def test_one_run_per_task_and_period():
+    sealer = "shebao.jobs.tasks.seal_logs"  # every 10 s: a new period at each of the later instants
+
+    def without_sealer(paths):
+        return [p for p in paths if p != sealer]
+
     assert sorted(schedule_due(now=T0)) == PATHS
-    assert schedule_due(now=T0 + dt.timedelta(minutes=3)) == []  # same periods
-    assert schedule_due(now=T0 + dt.timedelta(minutes=5)) == [  # the next 5 minutes
+    assert schedule_due(now=T0 + dt.timedelta(minutes=3)) == [sealer]  # the same periods for all the others
+    assert without_sealer(schedule_due(now=T0 + dt.timedelta(minutes=5))) == [  # the next 5 minutes
         "shebao.jobs.tasks.close_stale_payments", "shebao.jobs.tasks.advance_treasury_states"]
-    assert PeriodicRun.objects.count() == len(PATHS) + 2
-    assert DBTaskResult.objects.count() == len(PATHS) + 2
+    assert schedule_due(now=T0 + dt.timedelta(minutes=5, seconds=1)) == []  # the sealer's period too
+    assert PeriodicRun.objects.count() == len(PATHS) + 2 + 2
+    assert DBTaskResult.objects.count() == len(PATHS) + 2 + 2
     assert set(PeriodicRun.objects.values_list("result_id", flat=True)) == {str(pk) for pk in DBTaskResult.objects.values_list("id", flat=True)}
 
 
@@ -136,8 +142,13 @@ def test_two_worker_processes_run_each_periodic_task_once():
         first = item.period_start(started)
         expected = [first + n * item.every for n in range(int((stopped - first) / item.every) + 1)]
         periods = sorted(PeriodicRun.objects.filter(task_path=item.path).values_list("period_start", flat=True))
-        assert periods == expected, (item.path, periods, expected)
-        assert DBTaskResult.objects.filter(task_path=item.path).count() == len(expected), item.path
+        if item.every < dt.timedelta(minutes=1):
+            # the sealer's 10-s periods: a period that passed while both workers were still
+            # starting (or stalled on a loaded machine) has no run; none has two
+            assert periods and set(periods) <= set(expected) and len(set(periods)) == len(periods), (item.path, periods, expected)
+        else:
+            assert periods == expected, (item.path, periods, expected)
+        assert DBTaskResult.objects.filter(task_path=item.path).count() == len(periods), item.path
     # Each job run at most once (the reconciliation waits for a retry: no payment channel runs here).
     assert all(len(ids) <= 1 for ids in DBTaskResult.objects.values_list("worker_ids", flat=True))
     ran = DBTaskResult.objects.exclude(task_path__endswith="reconcile_day").exclude(worker_ids=[])

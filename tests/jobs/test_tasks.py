@@ -31,7 +31,7 @@ def test_purge_expired_forgets_old_challenges_and_expired_sessions_only(run_queu
     run_queue()
 
     job = DBTaskResult.objects.get()
-    assert (job.status, job.return_value) == ("SUCCESSFUL", {"sms_challenges": 1, "sessions": 1, "idempotency_keys": 0})
+    assert (job.status, job.return_value) == ("SUCCESSFUL", {"sms_challenges": 1, "sessions": 1, "idempotency_keys": 0, "periodic_runs": 0})
     assert list(SmsChallenge.objects.values_list("public_id", flat=True)) == ["today"]
     assert list(Session.objects.values_list("session_key", flat=True)) == ["live"]
 
@@ -118,3 +118,37 @@ def test_reconciliation_retries_when_the_channel_is_unavailable(run_queue, monke
     run_queue()
     job = DBTaskResult.objects.get()
     assert job.status == "READY" and job.run_after > job.started_at
+
+
+def test_seal_logs_job_seals_what_was_appended(run_queue):
+    from django.db import transaction
+
+    from shebao.archive.models import ArchiveRecord
+    from shebao.archive.services import archive_append
+    from shebao.audit.models import AuditEvent
+    from shebao.audit.services import audit_record
+    from shebao.common import clock
+
+    with transaction.atomic():  # as in a business write
+        archive_append(business_type="registration", business_ref="reg-job", subject_ref="acct-job", data={"name": "覃丽华"}, now=clock.now())
+        audit_record(actor=None, action="test.seal", outcome="success", now=clock.now())
+    assert ArchiveRecord.objects.filter(seq__isnull=True).count() == 1 and AuditEvent.objects.filter(seq__isnull=True).count() == 1
+
+    tasks.seal_logs.enqueue()
+    run_queue()
+
+    job = DBTaskResult.objects.get()
+    assert (job.status, job.return_value) == ("SUCCESSFUL", {"archive": 1, "audit": 1})
+    assert not ArchiveRecord.objects.filter(seq__isnull=True).exists() and not AuditEvent.objects.filter(seq__isnull=True).exists()
+
+
+def test_purge_expired_forgets_old_periodic_runs(run_queue):
+    from shebao.jobs.models import PeriodicRun
+
+    now = timezone.now()
+    PeriodicRun.objects.create(task_path="x.old", period_start=now - tasks.PERIODIC_RUN_KEEP - dt.timedelta(minutes=1), enqueued_at=now)
+    PeriodicRun.objects.create(task_path="x.new", period_start=now - dt.timedelta(minutes=1), enqueued_at=now)
+    tasks.purge_expired.enqueue()
+    run_queue()
+    assert DBTaskResult.objects.get().return_value["periodic_runs"] == 1
+    assert list(PeriodicRun.objects.values_list("task_path", flat=True)) == ["x.new"]
