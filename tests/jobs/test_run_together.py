@@ -43,6 +43,23 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
+def _started_by_this_test(var_dir: Path) -> list[int]:
+    """PIDs of the processes honcho started for this test (gunicorn master and workers, the
+    jobs worker): honcho puts each in a session of its own, outside honcho's process group,
+    so they are found by the SHEBAO_VAR_DIR this test gave them."""
+    marker = f"SHEBAO_VAR_DIR={var_dir}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return found
+
+
 def _job_status(db: Path, job_id: str) -> str | None:
     from django_tasks_db.models import DBTaskResult
 
@@ -76,6 +93,7 @@ def test_web_and_worker_start_together_run_a_job_and_stop_together(tmp_path, sto
     pgid = honcho.pid
     try:
         _wait_for(lambda: _web_up(port), "the web server's /healthz")
+        assert len(_started_by_this_test(tmp_path)) >= 3  # honcho, gunicorn's master (and workers), the jobs worker
         job_id = subprocess.run(
             [*manage, "shell", "-v0", "-c", "from shebao.jobs.tasks import purge_expired; print(purge_expired.enqueue().id)"],
             cwd=ROOT, env=env, check=True, timeout=60, capture_output=True, text=True).stdout.strip()
@@ -85,11 +103,17 @@ def test_web_and_worker_start_together_run_a_job_and_stop_together(tmp_path, sto
 
         os.kill(honcho.pid, stop_signal)
         honcho.wait(timeout=DEADLINE)
-        _wait_for(lambda: not _group_alive(pgid), "gunicorn and the worker to exit")
+        _wait_for(lambda: not _group_alive(pgid), "honcho to exit")
+        _wait_for(lambda: not _started_by_this_test(tmp_path), "gunicorn and the worker to exit")
         assert not _web_up(port)
     finally:
         if _group_alive(pgid):
             os.killpg(pgid, signal.SIGKILL)
+        for pid in _started_by_this_test(tmp_path):  # a failed run leaves no server behind
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         if honcho.poll() is None:
             honcho.kill()
         output = honcho.stdout.read().decode(errors="replace")
