@@ -42,15 +42,14 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from shebao.adapters.sms.sim_auth import v1_signature
-from shebao.adapters.sms.simulator import RpcError
+from shebao.adapters.sms.simulator import RpcError, connect_state, state_transaction
 
 MAX_SKEW = dt.timedelta(minutes=15)
 MODES = ("ok", "unavailable", "throttled", "not_activated", "slow")
@@ -82,21 +81,11 @@ def _iso(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime(_TS)
 
 
-@contextmanager
-def _connect(state_path: Path) -> Iterator[sqlite3.Connection]:
-    conn = sqlite3.connect(state_path, timeout=15, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
 def read_calls(state_path: Path) -> list[dict[str, Any]]:
     """The verdicts the simulator gave, oldest first: ``{request_id, biz_code, sub_code, at}``."""
     if not Path(state_path).exists():
         return []
-    with _connect(state_path) as conn:
+    with connect_state(state_path) as conn:
         rows = conn.execute("SELECT request_id, biz_code, sub_code, at FROM calls ORDER BY id").fetchall()
     return [{**dict(row), "at": dt.datetime.strptime(row["at"], _TS).replace(tzinfo=dt.UTC)} for row in rows]
 
@@ -127,7 +116,7 @@ class IdentitySimulator:
         self._initial = list(subscribers) if subscribers is not None else None
         self._seeded = False
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        with _connect(self.state_path) as conn:
+        with connect_state(self.state_path) as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
 
@@ -198,7 +187,7 @@ class IdentitySimulator:
 
     # --- test switches ---
     def _control_values(self) -> dict[str, Any]:
-        with _connect(self.state_path) as conn:
+        with connect_state(self.state_path) as conn:
             row = conn.execute("SELECT value FROM control WHERE key = 'switches'").fetchone()
         values = json.loads(row["value"]) if row else {}
         return {"mode": "ok", "delay_seconds": 3.0, "unknown": "consistent", **values}
@@ -324,21 +313,8 @@ class IdentitySimulator:
             return "2", "202", isp
         return "2", "201", isp
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, serialised across threads (lock) and processes (BEGIN
-        IMMEDIATE). An ``RpcError`` still commits: a refused request has spent its nonce."""
-        with self._lock, _connect(self.state_path) as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except RpcError:
-                conn.execute("COMMIT")
-                raise
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+    def _transaction(self):
+        return state_transaction(self._lock, self.state_path)
 
 
 def make_identity_simulator(

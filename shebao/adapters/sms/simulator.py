@@ -84,7 +84,7 @@ def _iso(moment: dt.datetime) -> str:
 
 
 @contextmanager
-def _connect(state_path: Path) -> Iterator[sqlite3.Connection]:
+def connect_state(state_path: Path) -> Iterator[sqlite3.Connection]:
     """A short-lived autocommit connection (one per request: sqlite3 objects are not
     shared between threads); writers take ``BEGIN IMMEDIATE`` to serialise processes."""
     conn = sqlite3.connect(state_path, timeout=15, isolation_level=None)
@@ -95,6 +95,24 @@ def _connect(state_path: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
+@contextmanager
+def state_transaction(lock, state_path: Path) -> Iterator[sqlite3.Connection]:
+    """One write transaction on a simulator's state file, serialised across threads (``lock``)
+    and processes (BEGIN IMMEDIATE). An ``RpcError`` still commits: a refused request has
+    spent its nonce. (Shared by the SMS and identity-check simulators.)"""
+    with lock, connect_state(state_path) as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except RpcError:
+            conn.execute("COMMIT")
+            raise
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+
 def read_outbox(state_path: Path, phone: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """The simulator's accepted messages, newest first (optionally one phone's),
     each ``{biz_id, phone, sign_name, template_code, params, text, out_id, sent_at}``
@@ -102,7 +120,7 @@ def read_outbox(state_path: Path, phone: str | None = None, limit: int = 50) -> 
     if not Path(state_path).exists():
         return []
     sql = "SELECT * FROM messages" + (" WHERE phone = ?" if phone else "") + " ORDER BY sent_at DESC, id DESC LIMIT ?"
-    with _connect(state_path) as conn:
+    with connect_state(state_path) as conn:
         rows = conn.execute(sql, ((phone,) if phone else ()) + (int(limit),)).fetchall()
     return [
         {
@@ -140,7 +158,7 @@ class SmsSimulator:
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._lock = threading.Lock()
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        with _connect(self.state_path) as conn:
+        with connect_state(self.state_path) as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
 
@@ -197,7 +215,7 @@ class SmsSimulator:
 
     # --- fault switch ---
     def _mode(self) -> tuple[str, float]:
-        with _connect(self.state_path) as conn:
+        with connect_state(self.state_path) as conn:
             row = conn.execute("SELECT value FROM control WHERE key = 'mode'").fetchone()
         value = json.loads(row["value"]) if row else {}
         return value.get("mode", "ok"), float(value.get("delay_seconds", 3.0))
@@ -262,21 +280,8 @@ class SmsSimulator:
             )
         return biz_id
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, serialised across threads (lock) and processes (BEGIN
-        IMMEDIATE). An ``RpcError`` still commits: a refused request has spent its nonce."""
-        with self._lock, _connect(self.state_path) as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except RpcError:
-                conn.execute("COMMIT")
-                raise
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+    def _transaction(self):
+        return state_transaction(self._lock, self.state_path)
 
     def _check_message(self, params: dict[str, str]) -> tuple[list[str], str, dict[str, str]]:
         """SendSms parameter rules: numbers (≤1000, 11-digit mainland, +86/0086/86 allowed),
