@@ -7,7 +7,6 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 
@@ -18,6 +17,7 @@ from shebao.adapters.identity import IdentityCheckUnavailable, IdentityOutcome, 
 from shebao.archive.services import archive_append
 from shebao.audit.services import audit_record
 from shebao.common import crypto
+from shebao.common.actor import Actor, AuthMethod
 from shebao.common.hashers import password_check_slot
 from shebao.common.idempotency import fingerprint, idempotency_claim, idempotency_complete
 from shebao.common.masking import mask_address, mask_id_number, mask_mobile, mask_name
@@ -50,8 +50,8 @@ class Registration:
 
 
 # ---------------------------------------------------------------- real-name check (实名核验)
-def real_name_check(*, name: str, id_type: str, id_number: str, mobile: str, check_core: bool = True,
-                    request=None) -> tuple[IdentityVerdict | None, str]:
+def real_name_check(*, name: str, id_type: str, id_number: str, mobile: str, actor: Actor,
+                    check_core: bool = True) -> tuple[IdentityVerdict | None, str]:
     """(verdict, message for the person) of the real-name check; the message is empty
     when it passed. Runs inside the caller's transaction, after the SMS code to ``mobile``
     was accepted: the carrier call is billed and answers "do these belong together", so
@@ -71,7 +71,7 @@ def real_name_check(*, name: str, id_type: str, id_number: str, mobile: str, che
             return None, CORE_NAME_MISMATCH_MESSAGE
     try:
         verdict = get_identity_check().check_mobile(
-            name=name, id_type=id_type, id_number=id_number, mobile=mobile, request_id=getattr(request, "request_id", "")
+            name=name, id_type=id_type, id_number=id_number, mobile=mobile, request_id=actor.request_id
         )
     except IdentityCheckUnavailable:
         transaction.set_rollback(True)
@@ -86,7 +86,7 @@ def _identity_fields(verdict: IdentityVerdict, now: dt.datetime) -> dict:
 
 
 # ---------------------------------------------------------------- registration
-def account_register(*, data: Registration, sms_code: str, idempotency_key: str, now: dt.datetime, request=None) -> Account:
+def account_register(*, data: Registration, sms_code: str, idempotency_key: str, actor: Actor, now: dt.datetime) -> Account:
     """用户实名注册 (REQUIREMENTS §1.1): accepted automatically when the SMS code
     is right, the real-name check passes (``real_name_check``: the core's name for
     the document, then the carriers' three elements) and the document is not
@@ -104,7 +104,7 @@ def account_register(*, data: Registration, sms_code: str, idempotency_key: str,
             return Account.objects.get(public_id=claim.row.result)
         outcome = otp_consume(mobile=data.mobile, purpose=SmsPurpose.REGISTER, code=sms_code, now=now)
         verdict, error = (None, outcome.message) if not outcome.ok else real_name_check(
-            name=data.name, id_type=data.id_type, id_number=data.id_number, mobile=data.mobile, request=request)
+            name=data.name, id_type=data.id_type, id_number=data.id_number, mobile=data.mobile, actor=actor)
         if not error and Account.objects.filter(id_index=id_index).exists():
             error = "该证件号码已注册。如是本人，请直接登录；忘记密码请联系12366。"
         if error:
@@ -128,9 +128,10 @@ def account_register(*, data: Registration, sms_code: str, idempotency_key: str,
                 },
                 now=now,
             )
-            audit_record(actor=account, action="account.register", subject_type="account", subject_ref=account.public_id, request=request, now=now)
+            audit_record(actor=actor.signed_in_as(account, method=AuthMethod.NONE, at=now), action="account.register",
+                         subject_type="account", subject_ref=account.public_id, now=now)
             return account
-    audit_record(actor=None, action="account.register", outcome="failure", request=request, now=now)
+    audit_record(actor=actor, action="account.register", outcome="failure", now=now)
     raise AccountError(error)
 
 
@@ -172,7 +173,7 @@ def _find_login_account(identifier: str) -> Account | None:
     )
 
 
-def login_check_password(*, identifier: str, password: str, now: dt.datetime, request=None) -> Account:
+def login_check_password(*, identifier: str, password: str, actor: Actor, now: dt.datetime) -> Account:
     """First login step (REQUIREMENTS §1.3): document number or mobile + password.
     The same message whether the account exists or not. Failures are counted per
     account (ID number and mobile together), per typed identifier when it matches no
@@ -183,7 +184,7 @@ def login_check_password(*, identifier: str, password: str, now: dt.datetime, re
     subject = throttle.account_subject(account) if account is not None else throttle.identifier_subject(identifier)
     with password_check_slot():
         try:
-            throttle.attempt_begin(subject, request)
+            throttle.attempt_begin(subject, actor.client_address)
         except throttle.Locked as exc:
             raise AccountError(str(exc)) from None
         if account is None:
@@ -195,41 +196,47 @@ def login_check_password(*, identifier: str, password: str, now: dt.datetime, re
         throttle.attempt_succeeded(subject)
         locked = None
     else:
-        locked = throttle.attempt_failed(subject, request)
-    audit_record(actor=account if ok else None, action="account.login.password", outcome="success" if ok else "failure", request=request, now=now)
+        locked = throttle.attempt_failed(subject, actor.client_address)
+    audit_record(actor=actor.signed_in_as(account, method=AuthMethod.PASSWORD, at=now) if ok else actor,
+                 action="account.login.password", outcome="success" if ok else "failure", now=now)
     if not ok:
         raise AccountError(str(locked) if locked else LOGIN_FAILED_MESSAGE)
     return account
 
 
-def login_verify_code(*, account: Account, code: str, now: dt.datetime, request=None) -> None:
-    """Second login step: the SMS code sent to the account's own mobile."""
+def login_verify_code(*, account: Account, code: str, actor: Actor, now: dt.datetime) -> Actor:
+    """Second login step: the SMS code sent to the account's own mobile. Returns the actor
+    signed in (password + SMS, which also counts as the step-up for money operations)."""
     with transaction.atomic():
         outcome = otp_consume(mobile=account.mobile, purpose=SmsPurpose.LOGIN, code=code, now=now)
-    audit_record(actor=account, action="account.login.sms", outcome="success" if outcome.ok else "failure", request=request, now=now)
+    signed_in = actor.signed_in_as(account, method=AuthMethod.PASSWORD_SMS, at=now).with_step_up(now)
+    audit_record(actor=signed_in if outcome.ok else actor, action="account.login.sms", outcome="success" if outcome.ok else "failure",
+                 subject_type="account", subject_ref=account.public_id, now=now)
     if not outcome.ok:
         raise AccountError(outcome.message)
+    return signed_in
 
 
 # ---------------------------------------------------------------- information upkeep
-def account_change_mobile(*, account: Account, new_mobile: str, sms_code: str, password: str, now: dt.datetime, request=None) -> None:
+def account_change_mobile(*, actor: Actor, new_mobile: str, sms_code: str, password: str, now: dt.datetime) -> None:
     """信息维护 (REQUIREMENTS §1.2): a new mobile, verified by a code sent to it,
     after re-entering the password (ASVS v5.0.0-7.5.1), that passes the carrier
     real-name check with the account's own name and document; archived and audited.
     The password re-check counts in the login throttle of the account (a session is
     no password oracle). After the change the account's other sessions end and the
     old number gets a notice (_after_mobile_change)."""
+    account = actor.citizen_account()
     subject = throttle.account_subject(account)
     with password_check_slot():
         try:
-            throttle.attempt_begin(subject, request)
+            throttle.attempt_begin(subject, actor.client_address)
         except throttle.Locked as exc:
-            audit_record(actor=account, action="account.change_mobile", outcome="failure", request=request, now=now)
+            audit_record(actor=actor, action="account.change_mobile", outcome="failure", now=now)
             raise AccountError(str(exc)) from None
         ok = account.check_password(password)
     if not ok:
-        locked = throttle.attempt_failed(subject, request)
-        audit_record(actor=account, action="account.change_mobile", outcome="failure", request=request, now=now)
+        locked = throttle.attempt_failed(subject, actor.client_address)
+        audit_record(actor=actor, action="account.change_mobile", outcome="failure", now=now)
         raise AccountError(str(locked) if locked else "登录密码不正确")
     throttle.attempt_succeeded(subject)
     if new_mobile == account.mobile:
@@ -240,7 +247,7 @@ def account_change_mobile(*, account: Account, new_mobile: str, sms_code: str, p
         outcome = otp_consume(mobile=new_mobile, purpose=SmsPurpose.CHANGE_MOBILE, code=sms_code, now=now)
         verdict, error = (None, outcome.message) if not outcome.ok else real_name_check(
             name=account.name, id_type=account.id_type, id_number=account.id_number, mobile=new_mobile, check_core=False,
-            request=request)
+            actor=actor)
         if not error:
             old = account.mobile
             account.mobile, account.mobile_index = new_mobile, mobile_index(new_mobile)
@@ -252,53 +259,53 @@ def account_change_mobile(*, account: Account, new_mobile: str, sms_code: str, p
             account.refresh_from_db()
             _archive_info_update(account, field="mobile", value=new_mobile, now=now)
             audit_record(
-                actor=account, action="account.change_mobile", subject_type="account", subject_ref=account.public_id,
-                changes={"mobile": {"old": mask_mobile(old), "new": mask_mobile(new_mobile)}}, request=request, now=now,
+                actor=actor, action="account.change_mobile", subject_type="account", subject_ref=account.public_id,
+                changes={"mobile": {"old": mask_mobile(old), "new": mask_mobile(new_mobile)}}, now=now,
             )
     if error:
         raise AccountError(error)
-    _after_mobile_change(account=account, old_mobile=old, now=now, request=request)
+    _after_mobile_change(actor=actor, account=account, old_mobile=old, now=now)
 
 
-def _after_mobile_change(*, account: Account, old_mobile: str, now: dt.datetime, request=None) -> None:
+def _after_mobile_change(*, actor: Actor, account: Account, old_mobile: str, now: dt.datetime) -> None:
     """End the account's other sessions (the current one stays) and send the old number a
     notice, both audited. A failed notice is logged and audited, never undoes the change."""
     from shebao.accounts.sessions import end_other_sessions
     from shebao.adapters.sms import SmsError, get_sms_gateway
 
-    session = getattr(request, "session", None)
-    ended = end_other_sessions(account, keep=session.session_key if session is not None else None)
+    ended = end_other_sessions(account, keep=actor.session_key)
     audit_record(
-        actor=account, action="account.sessions.end_others", subject_type="account", subject_ref=account.public_id,
-        changes={"other_sessions": {"old": ended, "new": 0}}, request=request, now=now,
+        actor=actor, action="account.sessions.end_others", subject_type="account", subject_ref=account.public_id,
+        changes={"other_sessions": {"old": ended, "new": 0}}, now=now,
     )
     from django.utils import timezone
 
     local = timezone.localtime(now)
     params = {"time": f"{local.month}月{local.day}日{local:%H:%M}", "mobile": mask_mobile(account.mobile)}
     try:
-        get_sms_gateway().send_notice(mobile=old_mobile, notice="mobile_changed", params=params, request_id=getattr(request, "request_id", ""))
+        get_sms_gateway().send_notice(mobile=old_mobile, notice="mobile_changed", params=params, request_id=actor.request_id)
         sent = True
     except SmsError as exc:
         logger.warning("mobile change notice not sent: %s", getattr(exc, "code", ""), extra={"subject_ref": account.public_id})
         sent = False
     audit_record(
-        actor=account, action="account.change_mobile.notice", subject_type="account", subject_ref=account.public_id,
+        actor=actor, action="account.change_mobile.notice", subject_type="account", subject_ref=account.public_id,
         outcome="success" if sent else "failure", changes={"notice_to": {"old": mask_mobile(old_mobile), "new": ""}},
-        request=request, now=now,
+        now=now,
     )
 
 
-def account_update_address(*, account: Account, address: str, now: dt.datetime, request=None) -> None:
+def account_update_address(*, actor: Actor, address: str, now: dt.datetime) -> None:
     """Contact address upkeep (REQUIREMENTS §1.2); archived and audited."""
+    account = actor.citizen_account()
     with transaction.atomic():
         old = account.address
         account.address = address
         account.save(update_fields=["address"])
         _archive_info_update(account, field="address", value=address, now=now)
         audit_record(
-            actor=account, action="account.change_address", subject_type="account", subject_ref=account.public_id,
-            changes={"address": {"old": mask_address(old), "new": mask_address(address)}}, request=request, now=now,
+            actor=actor, action="account.change_address", subject_type="account", subject_ref=account.public_id,
+            changes={"address": {"old": mask_address(old), "new": mask_address(address)}}, now=now,
         )
 
 
@@ -313,28 +320,24 @@ def _archive_info_update(account: Account, *, field: str, value: str, now: dt.da
 
 
 # ---------------------------------------------------------------- step-up for money operations
-STEP_UP_SESSION_KEY = "step_up_at"
-
-
-def step_up_verify(*, account: Account, code: str, session, now: dt.datetime, request=None) -> None:
-    """A fresh SMS code before a money operation; remembered STEP_UP_VALID_SECONDS."""
+def step_up_verify(*, actor: Actor, code: str, now: dt.datetime) -> Actor:
+    """A fresh SMS code before a money operation (valid ``STEP_UP_VALID_SECONDS``). Returns
+    the actor with the step-up; the web door keeps it in the session
+    (``shebao.common.actor.remember_step_up``)."""
+    account = actor.citizen_account()
     with transaction.atomic():
         outcome = otp_consume(mobile=account.mobile, purpose=SmsPurpose.STEP_UP, code=code, now=now)
-    audit_record(actor=account, action="account.step_up", outcome="success" if outcome.ok else "failure", request=request, now=now)
+    audit_record(actor=actor, action="account.step_up", outcome="success" if outcome.ok else "failure", now=now)
     if not outcome.ok:
         raise AccountError(outcome.message)
-    session[STEP_UP_SESSION_KEY] = int(now.timestamp())
-
-
-def step_up_is_fresh(*, session, now: dt.datetime) -> bool:
-    at = session.get(STEP_UP_SESSION_KEY)
-    return at is not None and 0 <= now.timestamp() - at <= settings.STEP_UP_VALID_SECONDS
+    return actor.with_step_up(now)
 
 
 # ---------------------------------------------------------------- WeChat binding
-def wechat_bind(*, account: Account, appid: str, openid: str, now: dt.datetime, request=None) -> WechatBinding:
+def wechat_bind(*, actor: Actor, appid: str, openid: str, now: dt.datetime) -> WechatBinding:
     """Bind a WeChat openid (snsapi_base) to the account, for notices. An openid
     already bound to another account is refused; binding twice is a no-op."""
+    account = actor.citizen_account()
     index = crypto.blind_index(f"{appid}:{openid}", purpose="openid")
     with transaction.atomic():
         existing = WechatBinding.objects.select_for_update().filter(appid=appid, openid_index=index).first()
@@ -347,15 +350,16 @@ def wechat_bind(*, account: Account, appid: str, openid: str, now: dt.datetime, 
             business_type="wechat_binding", business_ref=f"wx:{binding.pk}", subject_ref=account.public_id,
             data={"appid": appid, "openid": openid, "bound_at": now.isoformat()}, now=now,
         )
-        audit_record(actor=account, action="account.wechat_bind", subject_type="account", subject_ref=account.public_id, request=request, now=now)
+        audit_record(actor=actor, action="account.wechat_bind", subject_type="account", subject_ref=account.public_id, now=now)
     return binding
 
 
-def wechat_unbind(*, account: Account, now: dt.datetime, request=None) -> int:
+def wechat_unbind(*, actor: Actor, now: dt.datetime) -> int:
+    account = actor.citizen_account()
     with transaction.atomic():
         count, _ = WechatBinding.objects.filter(account=account).delete()
         if count:
-            audit_record(actor=account, action="account.wechat_unbind", subject_type="account", subject_ref=account.public_id, request=request, now=now)
+            audit_record(actor=actor, action="account.wechat_unbind", subject_type="account", subject_ref=account.public_id, now=now)
     return count
 
 
@@ -372,6 +376,6 @@ def masked_identity(account: Account) -> dict[str, str]:
 
 __all__ = [
     "AccountError", "OtpError", "Registration", "account_register", "real_name_check", "login_check_password", "login_verify_code",
-    "account_change_mobile", "account_update_address", "step_up_verify", "step_up_is_fresh", "wechat_bind",
+    "account_change_mobile", "account_update_address", "step_up_verify", "wechat_bind",
     "wechat_unbind", "masked_identity", "LOGIN_FAILED_MESSAGE",
 ]

@@ -31,7 +31,6 @@ import math
 from django.conf import settings
 
 from shebao.common import crypto, ratelimit
-from shebao.common.client_ip import client_ip
 
 LOCKED_MESSAGE = "登录失败次数过多，请{minutes}分钟后再试"
 
@@ -59,18 +58,14 @@ def identifier_subject(identifier: str) -> str:
     return "typed:" + crypto.blind_index(identifier.strip().upper(), purpose="login-identifier")
 
 
-def _ip(request) -> str | None:
-    return client_ip(request) if request is not None else None
-
-
 def _refused(verdicts) -> int:
     return max((v.retry_after for v in verdicts if not v.allowed), default=0)
 
 
-def attempt_begin(subject: str, request=None) -> None:
+def attempt_begin(subject: str, address: str | None = None) -> None:
     """Before verifying a password: raise :class:`Locked` if the subject or the address is
     locked; otherwise consume one unit of the subject's windows (refunded by success)."""
-    ip = _ip(request)
+    ip = address
     checks = [ratelimit.check(rule, "login", subject) for rule in _subject_rules()]
     if ip:
         checks.append(ratelimit.check(settings.LOGIN_IP_FAILURE_LIMIT, "login-ip", ip))
@@ -80,9 +75,9 @@ def attempt_begin(subject: str, request=None) -> None:
         raise Locked(wait)  # a concurrent attempt took the last unit
 
 
-def attempt_failed(subject: str, request=None) -> Locked | None:
+def attempt_failed(subject: str, address: str | None = None) -> Locked | None:
     """After a wrong password: count it for the address; the lock it caused, if any."""
-    ip = _ip(request)
+    ip = address
     if ip:
         ratelimit.hit(settings.LOGIN_IP_FAILURE_LIMIT, "login-ip", ip)
     wait = _refused([ratelimit.check(rule, "login", subject) for rule in _subject_rules()])

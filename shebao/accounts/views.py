@@ -19,6 +19,7 @@ from shebao.accounts.models import Account, SmsPurpose
 from shebao.accounts.otp import OtpError, otp_resend_wait, otp_send, wait_text
 from shebao.accounts.selectors import insured_info_for
 from shebao.common import clock, crypto, ratelimit
+from shebao.common.actor import remember_step_up, request_actor
 from shebao.common.client_ip import client_ip
 from shebao.common.masking import mask_mobile
 
@@ -116,7 +117,7 @@ def send_sms_code(request, *, mobile: str, purpose: SmsPurpose) -> SmsSend:
         return SmsSend(False, status=429, retry_after=wait, wait=wait)
     now = clock.now()
     try:
-        otp_send(mobile=mobile, purpose=purpose, now=now, request_id=getattr(request, "request_id", ""))
+        otp_send(mobile=mobile, purpose=purpose, now=now, request_id=request_actor(request).request_id)
     except OtpError as exc:
         messages.error(request, str(exc))
         if exc.retry_after:
@@ -147,7 +148,7 @@ def register(request):
         person_type=d["person_type"], name=d["name"], id_type=d["id_type"], id_number=d["id_number"], mobile=d["mobile"], password=d["password"]
     )
     try:
-        account = services.account_register(data=data, sms_code=d["sms_code"], idempotency_key=d["idem"], now=clock.now(), request=request)
+        account = services.account_register(data=data, sms_code=d["sms_code"], idempotency_key=d["idem"], actor=request_actor(request), now=clock.now())
     except services.AccountError as exc:
         form.add_error(None, str(exc))
         return render(request, "accounts/register.html", {"form": form}, status=400)
@@ -163,7 +164,8 @@ def login_view(request):
     if request.method == "POST" and form.is_valid():
         try:
             account = services.login_check_password(
-                identifier=form.cleaned_data["identifier"], password=form.cleaned_data["password"], now=clock.now(), request=request
+                identifier=form.cleaned_data["identifier"], password=form.cleaned_data["password"], actor=request_actor(request),
+                now=clock.now(),
             )
         except services.AccountError as exc:
             form.add_error(None, str(exc))
@@ -199,7 +201,7 @@ def login_verify(request):
     if request.method == "POST" and form.is_valid():
         now = clock.now()
         try:
-            services.login_verify_code(account=account, code=form.cleaned_data["sms_code"], now=now, request=request)
+            signed_in = services.login_verify_code(account=account, code=form.cleaned_data["sms_code"], actor=request_actor(request), now=now)
         except services.AccountError as exc:
             form.add_error("sms_code", str(exc))
             return render(request, "accounts/login_verify.html", ctx, status=400)
@@ -207,7 +209,7 @@ def login_verify(request):
         login(request, account, backend="django.contrib.auth.backends.ModelBackend")  # rotates the session key
         # The login's SMS code is a fresh proof of the phone: it counts as the step-up for
         # paying within STEP_UP_VALID_SECONDS (the same marker step_up_verify writes).
-        request.session[services.STEP_UP_SESSION_KEY] = int(now.timestamp())
+        remember_step_up(request.session, signed_in.step_up_at)
         return redirect(nxt)
     return render(request, "accounts/login_verify.html", ctx, status=400 if request.method == "POST" else 200)
 
@@ -247,7 +249,8 @@ def change_mobile(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.account_change_mobile(account=request.user, new_mobile=d["mobile"], sms_code=d["sms_code"], password=d["password"], now=clock.now(), request=request)
+            services.account_change_mobile(actor=request_actor(request), new_mobile=d["mobile"], sms_code=d["sms_code"], password=d["password"],
+                                           now=clock.now())
         except services.AccountError as exc:
             form.add_error(None, str(exc))
         else:
@@ -265,7 +268,7 @@ def change_mobile(request):
 def change_address(request):
     form = AddressForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.account_update_address(account=request.user, address=form.cleaned_data["address"], now=clock.now(), request=request)
+        services.account_update_address(actor=request_actor(request), address=form.cleaned_data["address"], now=clock.now())
         messages.success(request, "联系地址已更新")
         return redirect("accounts:me")
     return render(request, "accounts/change_address.html", {"form": form}, status=400 if request.method == "POST" else 200)
@@ -284,10 +287,11 @@ def step_up(request):
         return sms.apply(render(request, "accounts/step_up.html", ctx))
     if request.method == "POST" and form.is_valid():
         try:
-            services.step_up_verify(account=account, code=form.cleaned_data["sms_code"], session=request.session, now=clock.now(), request=request)
+            confirmed = services.step_up_verify(actor=request_actor(request), code=form.cleaned_data["sms_code"], now=clock.now())
         except services.AccountError as exc:
             form.add_error("sms_code", str(exc))
         else:
+            remember_step_up(request.session, confirmed.step_up_at)
             return redirect(nxt)
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/step_up.html", {"form": form, "next": nxt, "mobile": mask_mobile(account.mobile)}, status=status)
@@ -299,7 +303,7 @@ def step_up_required(view):
     @functools.wraps(view)
     @citizen_required
     def wrapper(request, *args, **kwargs):
-        if not services.step_up_is_fresh(session=request.session, now=clock.now()):
+        if not request_actor(request).step_up_fresh(clock.now()):
             return redirect(f"{reverse('accounts:step_up')}?next={request.get_full_path()}")
         return view(request, *args, **kwargs)
 

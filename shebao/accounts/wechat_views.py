@@ -16,6 +16,7 @@ from shebao.accounts.views import citizen_required
 from shebao.adapters.wechat import get_wechat_oauth
 from shebao.adapters.wechat.port import WechatError
 from shebao.common import clock, crypto
+from shebao.common.actor import request_actor
 
 STATE_KEY = "wechat_oauth_state"
 PAY_OPENID = "pay_openid"
@@ -91,7 +92,7 @@ def wechat_callback(request):
             else:
                 messages.success(request, "已确认微信身份，请点击“去支付”完成缴费")
             return redirect(pending["next"])
-        services.wechat_bind(account=request.user, appid=oauth.appid, openid=token.openid, now=clock.now(), request=request)
+        services.wechat_bind(actor=request_actor(request), appid=oauth.appid, openid=token.openid, now=clock.now())
     except WechatError as exc:
         messages.error(request, "微信授权失败，请稍后重试" if exc.retryable else f"微信授权失败：{exc}")
         return redirect("accounts:me")
@@ -105,6 +106,6 @@ def wechat_callback(request):
 @citizen_required
 @require_POST
 def wechat_unbind(request):
-    services.wechat_unbind(account=request.user, now=clock.now(), request=request)
+    services.wechat_unbind(actor=request_actor(request), now=clock.now())
     messages.success(request, "已解除微信绑定")
     return redirect("accounts:me")

@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from shebao.archive.models import ArchiveRecord, ArchiveSeal
 from shebao.audit.services import audit_record
 from shebao.common import clock
+from shebao.common.actor import request_actor
 from shebao.common.crypto import DecryptionError
 
 _FIELDS = (
@@ -82,11 +83,10 @@ class ArchiveRecordAdmin(admin.ModelAdmin):
             record = self.get_object(request, unquote(object_id))
             if record is not None:
                 audit_record(
-                    actor=request.user,
+                    actor=request_actor(request),
                     action="staff.view_personal_data",
                     subject_type="archive_record",
                     subject_ref=record.public_id,
-                    request=request,
                     now=clock.now(),
                 )
         return response

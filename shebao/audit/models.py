@@ -17,6 +17,7 @@ from shebao.archive.integrity import AppendOnlyModel, LogSeal
 class ActorKind(models.TextChoices):
     CITIZEN = "citizen", "缴费人"
     STAFF = "staff", "工作人员"
+    PARTNER = "partner", "合作渠道"
     SYSTEM = "system", "系统"
     ANONYMOUS = "anonymous", "匿名"
 
@@ -44,6 +45,10 @@ class AuditEvent(AppendOnlyModel):
         related_name="+",
     )
     actor_kind = models.CharField("操作人类型", max_length=16, choices=ActorKind.choices)
+    # Since the actor (shebao.common.actor): who when there is no account (partner:<channel>,
+    # system:<job>) and the door; both are in the chain hash when set (empty on older rows).
+    actor_ref = models.CharField("操作人标识", max_length=64, blank=True, default="", db_default="")
+    door = models.CharField("渠道", max_length=16, blank=True, default="", db_default="")
     action = models.CharField("动作", max_length=64, db_index=True)
     subject_type = models.CharField("对象类型", max_length=32, blank=True)
     subject_ref = models.CharField("对象编号", max_length=128, blank=True, db_index=True)

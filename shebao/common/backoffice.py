@@ -33,6 +33,7 @@ from django.http.request import split_domain_port
 from django.urls import reverse
 
 from shebao.common import clock, crypto, ratelimit
+from shebao.common.actor import Actor, AuthMethod, Door, request_actor
 from shebao.common.client_ip import client_ip
 from shebao.common.hashers import password_check_slot
 
@@ -120,9 +121,13 @@ class StaffAuthenticationForm(AdminAuthenticationForm):
 
         from shebao.audit.services import audit_record
 
+        now = clock.now()
         user = self.get_user() if ok else None
         target = user or get_user_model().objects.filter(username=username, is_staff=True).only("public_id").first()
+        visitor = request_actor(self.request, door=Door.ADMIN) if self.request is not None else Actor.anonymous(door=Door.ADMIN)
+        if user is not None:
+            visitor = visitor.signed_in_as(user, method=AuthMethod.STAFF_PASSWORD, at=now)
         audit_record(
-            actor=user, action="staff.login", subject_type="account" if target else "", subject_ref=target.public_id if target else "",
-            outcome="success" if ok else "failure", request=self.request, now=clock.now(),
+            actor=visitor, action="staff.login", subject_type="account" if target else "", subject_ref=target.public_id if target else "",
+            outcome="success" if ok else "failure", now=now,
         )

@@ -12,6 +12,7 @@ from django.contrib.auth import logout
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 
+from shebao.common.actor import LOGIN_AT_SESSION_KEY as LOGIN_AT_KEY
 from shebao.common.logging import request_id_var
 
 CSP = (
@@ -78,7 +79,6 @@ class SecurityHeadersMiddleware:
         return response
 
 
-LOGIN_AT_KEY = "_login_at"
 
 
 def session_seconds() -> float:

@@ -64,7 +64,7 @@ def timeline(info: TaxReceiptInfo) -> tuple[TimelineStep, ...]:
     )
 
 
-def receipt_view(*, account: Account, order: PaymentOrder, request, now: dt.datetime, channel_label: str) -> ReceiptView | None:
+def receipt_view(*, account: Account, order: PaymentOrder, now: dt.datetime, channel_label: str) -> ReceiptView | None:
     """The receipt of a paid order (REQUIREMENTS §2.2), state as the core says now."""
     if not order.receipt_no:
         return None

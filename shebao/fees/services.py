@@ -14,8 +14,6 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
-from shebao.accounts.models import Account
-from shebao.accounts.services import STEP_UP_SESSION_KEY, step_up_is_fresh
 from shebao.adapters.core import get_core
 from shebao.adapters.core.port import CoreConflict, DeclarationRequest
 from shebao.adapters.payment import get_payment_channel
@@ -23,6 +21,7 @@ from shebao.adapters.payment.port import Bill, ChannelTransaction, LaunchParams,
 from shebao.archive.services import archive_append
 from shebao.audit.services import audit_record
 from shebao.common import crypto
+from shebao.common.actor import Actor, Door
 from shebao.common.idempotency import IdempotencyConflict, fingerprint, idempotency_claim, idempotency_complete
 from shebao.common.states import transition
 from shebao.fees.models import (
@@ -54,26 +53,28 @@ class PaymentPending(FeeError):
     """The channel timed out or answered 5xx: the attempt is recorded as UNKNOWN (处理中) and resolved by query."""
 
 
-def step_up_evidence(session) -> int | None:
-    """The step-up marker of a session (``accounts.services.STEP_UP_SESSION_KEY``): when the
-    person last confirmed with an SMS code, epoch seconds, or None. Passed to the money services."""
-    return session.get(STEP_UP_SESSION_KEY)
-
-
-def _require_step_up(step_up_at: int | None, now: dt.datetime) -> None:
-    """Money services refuse without a step-up within STEP_UP_VALID_SECONDS, whoever calls them."""
-    if not step_up_is_fresh(session={STEP_UP_SESSION_KEY: step_up_at} if step_up_at is not None else {}, now=now):
+def _require_step_up(actor: Actor, now: dt.datetime) -> None:
+    """Money services refuse without a step-up within STEP_UP_VALID_SECONDS, whatever door
+    the actor came in by (``Actor.step_up_fresh``)."""
+    if not actor.step_up_fresh(now):
         raise StepUpRequired("为保障资金安全，请先进行短信验证")
 
 
+def _channel_actor(attempt: PaymentAttempt, source: str) -> Actor:
+    """Who credits a payment: the channel's word, reached by its notification (the API door),
+    by the payer's return to the page (the web door) or by a sweep or reconciliation (a job)."""
+    door = {"notify": Door.API, "query": Door.WEB}.get(source, Door.JOB)
+    return Actor.system(f"channel:{attempt.channel}", door=door)
+
+
 # ---------------------------------------------------------------- declaring
-def declaration_submit(*, account: Account, registration_no: str, quote: Quote, idempotency_key: str, now: dt.datetime,
-                       step_up_at: int | None, request=None) -> PaymentOrder:
+def declaration_submit(*, actor: Actor, registration_no: str, quote: Quote, idempotency_key: str, now: dt.datetime) -> PaymentOrder:
     """申报: send the quoted items to the core as self-declarations and open one
     bill for them. The quote must allow every item (the rule's own refusal is
     shown otherwise). A double-tapped confirm returns the first bill. Needs a
-    recent step-up (``step_up_at``, see :func:`step_up_evidence`)."""
-    _require_step_up(step_up_at, now)
+    recent step-up of the actor."""
+    account = actor.citizen_account()
+    _require_step_up(actor, now)
     if not quote.allowed:
         raise FeeError("；".join(r.message for i in quote.items for r in i.decision.refusals) or "请选择要缴纳的险种")
     request_hash = fingerprint({
@@ -98,8 +99,8 @@ def declaration_submit(*, account: Account, registration_no: str, quote: Quote, 
             declarations = get_core().declaration_submit(registration_no=registration_no, requests=requests, now=now)
             order = _order_create(account=account, registration_no=registration_no, declarations=declarations, now=now)
             idempotency_complete(claim, result=order.public_id)
-            audit_record(actor=account, action="fees.declare", subject_type="payment_order", subject_ref=order.public_id,
-                         changes={"amount": {"old": None, "new": str(order.amount)}}, request=request, now=now)
+            audit_record(actor=actor, action="fees.declare", subject_type="payment_order", subject_ref=order.public_id,
+                         changes={"amount": {"old": None, "new": str(order.amount)}}, now=now)
             return order
     except IdempotencyConflict as exc:
         raise FeeError("该申报已提交，请在“缴费记录”中查看") from exc
@@ -107,14 +108,14 @@ def declaration_submit(*, account: Account, registration_no: str, quote: Quote, 
         raise FeeError(str(exc)) from exc
 
 
-def order_for_assessed(*, account: Account, registration_no: str, declaration_nos: list[str], now: dt.datetime,
-                       step_up_at: int | None, request=None) -> PaymentOrder:
+def order_for_assessed(*, actor: Actor, registration_no: str, declaration_nos: list[str], now: dt.datetime) -> PaymentOrder:
     """A bill for assessed declarations pushed by social security (社保核定); needs a recent step-up.
 
     One open bill per set of declarations, race-free: the insert is refused by the database
     (``order_one_open_per_declarations``) when another request opened it first, and that
     bill is returned (concurrent taps make one bill)."""
-    _require_step_up(step_up_at, now)
+    account = actor.citizen_account()
+    _require_step_up(actor, now)
     core = get_core()
     pending = {d.declaration_no: d for d in core.declarations_pending(registration_no=registration_no)}
     chosen = [pending[n] for n in declaration_nos if n in pending]
@@ -124,8 +125,8 @@ def order_for_assessed(*, account: Account, registration_no: str, declaration_no
     try:
         with transaction.atomic():
             order = _order_create(account=account, registration_no=registration_no, declarations=chosen, now=now)
-            audit_record(actor=account, action="fees.assessed_order", subject_type="payment_order", subject_ref=order.public_id,
-                         request=request, now=now)
+            audit_record(actor=actor, action="fees.assessed_order", subject_type="payment_order", subject_ref=order.public_id,
+                         now=now)
         return order
     except IntegrityError:
         existing = PaymentOrder.objects.filter(declaration_key=key, state=OrderState.OPEN).first()
@@ -160,15 +161,16 @@ class PaymentStart:
     launch: LaunchParams
 
 
-def payment_start(*, account: Account, order: PaymentOrder, openid: str | None, client_ip: str, now: dt.datetime,
-                  step_up_at: int | None, request=None) -> PaymentStart:
+def payment_start(*, actor: Actor, order: PaymentOrder, openid: str | None, now: dt.datetime) -> PaymentStart:
     """Open a new attempt at the channel for an open bill; needs a recent step-up. Earlier
     attempts are queried first (a success is credited instead) and closed, so one bill is
     never charged twice (interfaces.md §4.4). A timeout or 5xx on the order leaves the
-    attempt UNKNOWN (the channel may have it) and raises :class:`PaymentPending`."""
+    attempt UNKNOWN (the channel may have it) and raises :class:`PaymentPending`. The
+    channel is given the actor's client address (WeChat Pay's ``payer_client_ip``)."""
+    account = actor.citizen_account()
     if order.account_id != account.pk:
         raise FeeError("缴费单不存在")
-    _require_step_up(step_up_at, now)
+    _require_step_up(actor, now)
     live = list(order.attempts.filter(state__in=LIVE_ATTEMPT_STATES))
     if live:  # only a live attempt can have been paid meanwhile: ask the channel, then close what is left
         order = payment_refresh(order=order, now=now, attempts=live)
@@ -184,13 +186,13 @@ def payment_start(*, account: Account, order: PaymentOrder, openid: str | None, 
         except PaymentError as exc:
             if exc.retryable:
                 raise FeeError("支付渠道繁忙，请稍后重试") from exc
-        transition(old, AttemptState.CLOSED, actor_ref=account.public_id, reason="发起新的支付前关闭", now=now)
+        transition(old, AttemptState.CLOSED, actor_ref=actor.ref, reason="发起新的支付前关闭", now=now)
     attempt = PaymentAttempt.objects.create(
         public_id=crypto.random_token(), order=order, channel=channel.name, out_trade_no=_out_trade_no(now),
         amount=order.amount, expire_at=now + ATTEMPT_TTL, created_at=now,
     )
     bill = Bill(out_trade_no=attempt.out_trade_no, description=order.description, amount_fen=to_fen(order.amount),
-                payer_openid=openid, client_ip=client_ip, expire_at=attempt.expire_at, attach=order.public_id)
+                payer_openid=openid, client_ip=actor.client_address or "127.0.0.1", expire_at=attempt.expire_at, attach=order.public_id)
     try:
         launch = channel.create(bill)
     except PaymentError as exc:
@@ -201,8 +203,8 @@ def payment_start(*, account: Account, order: PaymentOrder, openid: str | None, 
         transition(attempt, AttemptState.FAILED, actor_ref="system", reason=f"下单失败 {exc.code}", now=now,
                    extra={"failure_reason": str(exc)[:128]})
         raise FeeError(f"下单失败：{exc}") from exc
-    audit_record(actor=account, action="fees.payment_start", subject_type="payment_attempt", subject_ref=attempt.public_id,
-                 request=request, now=now)
+    audit_record(actor=actor, action="fees.payment_start", subject_type="payment_attempt", subject_ref=attempt.public_id,
+                 now=now)
     return PaymentStart(attempt=attempt, launch=launch)
 
 
@@ -337,7 +339,7 @@ def payment_credit(*, attempt: PaymentAttempt, txn: ChannelTransaction, now: dt.
                   "out_trade_no": attempt.out_trade_no, "receipt_no": receipt.receipt_no, "paid_at": paid_at.isoformat()},
             now=now,
         )
-        audit_record(actor=order.account, action="fees.paid", subject_type="payment_order", subject_ref=order.public_id,
+        audit_record(actor=_channel_actor(attempt, source), action="fees.paid", subject_type="payment_order", subject_ref=order.public_id,
                      changes={"state": {"old": "open", "new": "paid"}}, now=now)
     return NotificationOutcome.CREDITED
 
@@ -353,7 +355,7 @@ def _charged_not_credited(*, order: PaymentOrder, attempt: PaymentAttempt, txn: 
     transition(attempt, AttemptState.REFUND_DUE, actor_ref=actor, reason=f"已扣款，核心拒绝入账（{reason}），待退款", now=now,
                extra={"transaction_id": txn.transaction_id, "paid_at": paid_at, "failure_reason": reason[:128]}, locked=True)
     transition(order, OrderState.CANCELLED, actor_ref=actor, reason=f"申报已变更（{reason}），本次支付待退款", now=now, locked=True)
-    audit_record(actor=order.account, action="fees.refund_due", subject_type="payment_attempt", subject_ref=attempt.public_id,
+    audit_record(actor=Actor.system(f"channel:{attempt.channel}"), action="fees.refund_due", subject_type="payment_attempt", subject_ref=attempt.public_id,
                  changes={"state": {"old": "open", "new": "cancelled"}}, now=now)
     logger.error("payment charged but not credited: refund due", extra={"order": order.public_id, "out_trade_no": attempt.out_trade_no})
     return NotificationOutcome.REFUND_DUE
@@ -437,8 +439,10 @@ def notification_nonces_prune(*, now: dt.datetime) -> int:
     return NotificationNonce.objects.filter(received_at__lt=now - NONCE_KEEP).delete()[0]
 
 
-def order_cancel(*, account: Account, order: PaymentOrder, now: dt.datetime, request=None) -> None:
+def order_cancel(*, actor: Actor, order: PaymentOrder, now: dt.datetime) -> None:
     """Give up an unpaid bill: close its attempts, void its self-declarations."""
+    if order.account_id != actor.citizen_account().pk:
+        raise FeeError("缴费单不存在")
     order = payment_refresh(order=order, now=now)
     if order.state != OrderState.OPEN:
         raise FeeError("该缴费单已缴费，不能取消" if order.state == OrderState.PAID else "该缴费单已取消")
@@ -450,14 +454,14 @@ def order_cancel(*, account: Account, order: PaymentOrder, now: dt.datetime, req
             channel.close(attempt.out_trade_no)
         except PaymentError as exc:
             raise FeeError("支付渠道繁忙，请稍后重试") from exc
-        transition(attempt, AttemptState.CLOSED, actor_ref=account.public_id, reason="取消缴费", now=now)
+        transition(attempt, AttemptState.CLOSED, actor_ref=actor.ref, reason="取消缴费", now=now)
     core = get_core()
     with transaction.atomic():
         for d in core.declarations_get(registration_no=order.registration_no, declaration_nos=list(order.declaration_nos)):
             if d.mode == "self" and d.state == "declared":
                 core.declaration_void(registration_no=order.registration_no, declaration_no=d.declaration_no, reason="缴费人取消", now=now)
-        transition(order, OrderState.CANCELLED, actor_ref=account.public_id, reason="缴费人取消", now=now)
-        audit_record(actor=account, action="fees.cancel", subject_type="payment_order", subject_ref=order.public_id, request=request, now=now)
+        transition(order, OrderState.CANCELLED, actor_ref=actor.ref, reason="缴费人取消", now=now)
+        audit_record(actor=actor, action="fees.cancel", subject_type="payment_order", subject_ref=order.public_id, now=now)
 
 
 def attempts_close_stale(*, now: dt.datetime) -> dict[str, int]:

@@ -20,7 +20,7 @@ from shebao.accounts.wechat_views import PAY_OPENID, authorise_for_payment, pay_
 from shebao.adapters.core import get_core
 from shebao.adapters.payment import get_payment_channel
 from shebao.common import clock, crypto
-from shebao.common.client_ip import client_ip
+from shebao.common.actor import remember_step_up, request_actor
 from shebao.core.selectors import insurance_type_names
 from shebao.fees import selectors, services
 from shebao.fees.forms import DeclareForm
@@ -69,7 +69,7 @@ def declare(request):
     today = clock.today()
     data = request.POST if request.method == "POST" else None
     form, ctx = _declare_form(request, profile, today, data)
-    ctx.update({"form": form, "profile": profile, "step_up_fresh": account_services.step_up_is_fresh(session=request.session, now=now)})
+    ctx.update({"form": form, "profile": profile, "step_up_fresh": request_actor(request).step_up_fresh(now)})
     if data is None:
         return render(request, "fees/declare.html", ctx)
     action = request.POST.get("action", "quote")
@@ -91,16 +91,17 @@ def declare(request):
         return sms.apply(render(request, "fees/declare.html", ctx))
     if action != "confirm" or not q.allowed:  # a refusal (e.g. a month already paid) comes before any SMS code
         return render(request, "fees/declare.html", ctx, status=400 if action == "confirm" else 200)
+    actor = request_actor(request)
     if not ctx["step_up_fresh"]:
         try:
-            account_services.step_up_verify(account=account, code=d["sms_code"], session=request.session, now=now, request=request)
+            actor = account_services.step_up_verify(actor=actor, code=d["sms_code"], now=now)
         except account_services.AccountError as exc:
             form.add_error("sms_code", "请先获取并输入短信验证码" if not d["sms_code"] else str(exc))
             return render(request, "fees/declare.html", ctx, status=400)
+        remember_step_up(request.session, actor.step_up_at)
     try:
-        order = services.declaration_submit(account=account, registration_no=profile.registration_no, quote=q,
-                                            idempotency_key=d["idem"], now=now, request=request,
-                                            step_up_at=services.step_up_evidence(request.session))
+        order = services.declaration_submit(actor=actor, registration_no=profile.registration_no, quote=q,
+                                            idempotency_key=d["idem"], now=now)
     except services.FeeError as exc:
         form.add_error(None, str(exc))
         return render(request, "fees/declare.html", ctx, status=400)
@@ -115,9 +116,8 @@ def pay_assessed(request):
     if profile is None:
         raise Http404
     try:
-        order = services.order_for_assessed(account=account, registration_no=profile.registration_no,
-                                            declaration_nos=request.POST.getlist("declaration"), now=clock.now(), request=request,
-                                            step_up_at=services.step_up_evidence(request.session))
+        order = services.order_for_assessed(actor=request_actor(request), registration_no=profile.registration_no,
+                                            declaration_nos=request.POST.getlist("declaration"), now=clock.now())
     except services.StepUpRequired:
         return _step_up_first(reverse("fees:index"))
     except services.FeeError as exc:
@@ -157,7 +157,7 @@ def order(request, public_id: str):
         return _start_payment(request, order) if resume and order.state == OrderState.OPEN else _order_page(request, order)
     if request.POST.get("action") == "cancel":
         try:
-            services.order_cancel(account=request.user, order=order, now=clock.now(), request=request)
+            services.order_cancel(actor=request_actor(request), order=order, now=clock.now())
             messages.success(request, "已取消本次缴费")
         except services.FeeError as exc:
             messages.error(request, str(exc))
@@ -180,8 +180,7 @@ def _start_payment(request, order):
     if openid is None:  # JSAPI needs the payer's openid under our appid: silent snsapi_base in WeChat
         return authorise_for_payment(request, order_url=reverse("fees:order", args=[order.public_id]), order_ref=order.public_id)
     try:
-        start = services.payment_start(account=request.user, order=order, openid=openid, client_ip=client_ip(request),
-                                       now=clock.now(), request=request, step_up_at=services.step_up_evidence(request.session))
+        start = services.payment_start(actor=request_actor(request), order=order, openid=openid, now=clock.now())
     except services.StepUpRequired:
         return _step_up_first(reverse("fees:order", args=[order.public_id]))
     except services.PaymentPending as exc:
@@ -220,7 +219,7 @@ def order_return(request, public_id: str):
 def _receipt_or_404(request, public_id: str):
     """The person's paid order and its receipt as the core says now, or 404."""
     order = _order_or_404(request, public_id)
-    view = selectors.receipt_view(account=request.user, order=order, request=request, now=clock.now(), channel_label=get_payment_channel().label)
+    view = selectors.receipt_view(account=request.user, order=order, now=clock.now(), channel_label=get_payment_channel().label)
     if view is None:
         raise Http404
     return order, view

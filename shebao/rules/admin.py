@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from shebao.common import clock
+from shebao.common.actor import request_actor
 from shebao.rules.models import ContributionRule
 from shebao.rules.services import rule_new_version, rule_save, rule_validate
 
@@ -154,6 +155,6 @@ class ContributionRuleAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: ContributionRule, form: forms.ModelForm, change: bool) -> None:
         source = self._copy_source(request)
         if source is not None:
-            rule_new_version(previous=source, rule=obj, actor=request.user, now=clock.now(), request=request)
+            rule_new_version(previous=source, rule=obj, actor=request_actor(request), now=clock.now())
         else:
-            rule_save(rule=obj, actor=request.user, now=clock.now(), request=request)
+            rule_save(rule=obj, actor=request_actor(request), now=clock.now())

@@ -16,19 +16,16 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.http import HttpRequest
 
 from shebao.audit.services import audit_record
+from shebao.common.actor import Actor
 from shebao.rules.models import Calculation, ContributionRule, DeclarationMode
 from shebao.rules.money import FEN
-
-if TYPE_CHECKING:
-    from shebao.accounts.models import Account
 
 OVERLAP_MESSAGE = "与已有规则的有效期重叠"
 EXCLUSION_CONSTRAINT = "rule_windows_no_overlap"
@@ -59,7 +56,7 @@ def rule_validate(*, rule: ContributionRule, replacing: ContributionRule | None 
 
 @transaction.atomic
 def rule_save(
-    *, rule: ContributionRule, actor: Account | None, now: dt.datetime, request: HttpRequest | None = None
+    *, rule: ContributionRule, actor: Actor, now: dt.datetime
 ) -> ContributionRule:
     """Add a rule with no predecessor (a new city × year × insurance type, or a
     later window of one). A saved row is never changed here: use
@@ -70,7 +67,7 @@ def rule_save(
     rule.created_at = now
     rule_validate(rule=rule)
     _insert(rule)
-    _audit(rule, previous_values=None, closed=None, actor=actor, now=now, request=request)
+    _audit(rule, previous_values=None, closed=None, actor=actor, now=now)
     return rule
 
 
@@ -79,9 +76,8 @@ def rule_new_version(
     *,
     previous: ContributionRule,
     rule: ContributionRule,
-    actor: Account | None,
+    actor: Actor,
     now: dt.datetime,
-    request: HttpRequest | None = None,
 ) -> ContributionRule:
     """Add a new version of ``previous`` valid from ``rule.valid_from`` and
     close ``previous``'s window there (its only field that changes). The new
@@ -99,7 +95,7 @@ def rule_new_version(
         previous.valid_to = rule.valid_from
         previous.save(update_fields=["valid_to"])
     _insert(rule)
-    _audit(rule, previous_values=_values(previous), closed=closed, actor=actor, now=now, request=request)
+    _audit(rule, previous_values=_values(previous), closed=closed, actor=actor, now=now)
     return rule
 
 
@@ -207,9 +203,8 @@ def _audit(
     *,
     previous_values: dict[str, Any] | None,
     closed: tuple[dt.date | None, dt.date] | None,
-    actor: Account | None,
+    actor: Actor,
     now: dt.datetime,
-    request: HttpRequest | None,
 ) -> None:
     new = _values(rule)
     old = previous_values or {}
@@ -222,7 +217,5 @@ def _audit(
         subject_type="contribution_rule",
         subject_ref=str(rule.pk),
         changes=changes,
-        request=request,
         now=now,
-        actor_kind="system" if actor is None else None,
     )

@@ -63,8 +63,7 @@ def test_change_mobile_with_code_sent_to_new_number(client, sims, demo_people):
 
 @pytest.mark.parametrize(
     ("password", "use_code", "message"),
-    [("Wrong@2026", True, "登录密码不正确"), (DEMO_PASSWORD, False, "验证码不正确")],
-)
+    [("Wrong@2026", True, "登录密码不正确"), (DEMO_PASSWORD, False, "验证码不正确")])
 def test_change_mobile_refused_changes_nothing(client, sims, demo_people, password, use_code, message):
     login(client, sims, demo_id(ZHANG), DEMO_PASSWORD)
     new = "13700002222"

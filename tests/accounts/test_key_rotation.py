@@ -32,6 +32,7 @@ from shebao.common.crypto import DecryptionError
 from shebao.common.idgen import make_resident_id
 from shebao.common.management.commands import rotate_field_keys
 from shebao.core.selectors import identity_index
+from tests import actors
 
 pytestmark = pytest.mark.django_db
 
@@ -116,8 +117,8 @@ def _rotate(**options) -> str:
 
 def _business(account: Account) -> None:
     """One of everything that stores encrypted fields: the account, its WeChat binding, an archive record."""
-    wechat_bind(account=account, appid="wx0000000000000001", openid=f"o_{account.public_id}", now=clock.now())
-    login_check_password(identifier=account.id_number, password=PASSWORD, now=clock.now())  # a lookup by blind index
+    wechat_bind(actor=actors.citizen(account), appid="wx0000000000000001", openid=f"o_{account.public_id}", now=clock.now())
+    login_check_password(identifier=account.id_number, password=PASSWORD, actor=actors.visitor(), now=clock.now())  # a lookup by blind index
 
 
 # ---------------------------------------------------------------- row binding
@@ -151,8 +152,8 @@ def test_id_number_and_mobile_swaps_fail_closed_too():
 def test_openid_swapped_between_bindings_fails_closed():
     a = _account("覃丽华", ID_A, "13912300001")
     b = _account("陆国强", ID_B, "13912300002")
-    wa = wechat_bind(account=a, appid="wx0000000000000001", openid="o_aaaa", now=clock.now())
-    wb = wechat_bind(account=b, appid="wx0000000000000001", openid="o_bbbb", now=clock.now())
+    wa = wechat_bind(actor=actors.citizen(a), appid="wx0000000000000001", openid="o_aaaa", now=clock.now())
+    wb = wechat_bind(actor=actors.citizen(b), appid="wx0000000000000001", openid="o_bbbb", now=clock.now())
     _raw_set("accounts_wechatbinding", wb.pk, openid=_raw("accounts_wechatbinding", "openid", wa.pk))
     with pytest.raises(DecryptionError):
         WechatBinding.objects.get(pk=wb.pk).openid  # noqa: B018
@@ -200,8 +201,8 @@ def test_rotation_old_and_new_readable_meanwhile_then_old_key_removed(keys, sett
     # 1. the new key becomes current: old rows still readable, lookups by ID number find them
     keys({"new": PII_NEW, "old": PII_OLD}, {"inew": INDEX_NEW, "iold": INDEX_OLD})
     assert Account.objects.get(pk=a.pk).name == "覃丽华"
-    assert login_check_password(identifier=ID_A, password=PASSWORD, now=clock.now()).pk == a.pk
-    assert login_check_password(identifier="13912300002", password=PASSWORD, now=clock.now()).pk == b.pk  # by mobile
+    assert login_check_password(identifier=ID_A, password=PASSWORD, actor=actors.visitor(), now=clock.now()).pk == a.pk
+    assert login_check_password(identifier="13912300002", password=PASSWORD, actor=actors.visitor(), now=clock.now()).pk == b.pk  # by mobile
     assert Account.objects.filter(id_index=identity_index(id_type="201", id_number=ID_B)).exists()  # duplicate check
     c = _account("韦玉梅", make_resident_id(division_code="450103", birth=dt.date(1990, 5, 6), seq=33), "13912300003")
     assert _raw("accounts_account", "name", c.pk).startswith("v2:new:")
@@ -228,7 +229,7 @@ def test_rotation_old_and_new_readable_meanwhile_then_old_key_removed(keys, sett
     for account, name, id_number in ((a, "覃丽华", ID_A), (b, "陆国强", ID_B)):
         fresh = Account.objects.get(pk=account.pk)
         assert (fresh.name, fresh.id_number) == (name, id_number)
-        assert login_check_password(identifier=id_number, password=PASSWORD, now=clock.now()).pk == account.pk
+        assert login_check_password(identifier=id_number, password=PASSWORD, actor=actors.visitor(), now=clock.now()).pk == account.pk
     assert WechatBinding.objects.get(account=a).openid == f"o_{a.public_id}"
     assert ID_A in ArchiveRecord.objects.get(pk=record.pk).snapshot
     assert verify_archive().ok
@@ -314,13 +315,13 @@ def test_first_version_rows_stay_readable_and_are_upgraded(keys, settings):
     )
     fresh = Account.objects.get(pk=a.pk)
     assert (fresh.name, fresh.id_number, fresh.mobile) == ("覃丽华", ID_A, "13912300001")
-    assert login_check_password(identifier=ID_A, password=PASSWORD, now=clock.now()).pk == a.pk  # bare-hex index found
+    assert login_check_password(identifier=ID_A, password=PASSWORD, actor=actors.visitor(), now=clock.now()).pk == a.pk  # bare-hex index found
 
     settings.SHEBAO_CRYPTO_LEGACY_READABLE = False  # the switch really stops first-version reads
     with pytest.raises(DecryptionError):
         Account.objects.get(pk=a.pk).name  # noqa: B018
     with pytest.raises(AccountError):
-        login_check_password(identifier=ID_A, password=PASSWORD, now=clock.now())
+        login_check_password(identifier=ID_A, password=PASSWORD, actor=actors.visitor(), now=clock.now())
     settings.SHEBAO_CRYPTO_LEGACY_READABLE = True
 
     output = _rotate()
@@ -332,7 +333,7 @@ def test_first_version_rows_stay_readable_and_are_upgraded(keys, settings):
     settings.SHEBAO_CRYPTO_LEGACY_READABLE = False  # after the upgrade, legacy reading can be switched off
     fresh = Account.objects.get(pk=a.pk)
     assert (fresh.name, fresh.id_number, fresh.mobile) == ("覃丽华", ID_A, "13912300001")
-    assert login_check_password(identifier=ID_A, password=PASSWORD, now=clock.now()).pk == a.pk
+    assert login_check_password(identifier=ID_A, password=PASSWORD, actor=actors.visitor(), now=clock.now()).pk == a.pk
 
 
 # ---------------------------------------------------------------- concurrency

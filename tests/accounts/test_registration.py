@@ -66,8 +66,7 @@ def test_register_takes_long_names_hyphen_apostrophe_and_ling(client, sims, refe
         ("name", "张3", "姓名只能包含汉字"),
         ("password", "abcdefgh", "至少两种"),
         ("mobile", "12345678901", "手机号码格式不正确"),
-    ],
-)
+    ])
 def test_register_bad_input_gets_chinese_message_and_changes_nothing(client, sims, reference_data, field, value, message):
     person = new_person()
     code = send_register_code(client, sims, person)

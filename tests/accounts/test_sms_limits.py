@@ -107,8 +107,7 @@ def test_per_ip_limit_also_guards_the_change_of_mobile(sims, settings, demo_peop
         ("person_type", "tourist", "请选择用户类型"),
         ("id_type", "999", "选择一个有效的选项"),
         ("mobile", "12345678901", "手机号码格式不正确"),
-    ],
-)
+    ])
 def test_invalid_registration_form_sends_no_code(client, sims, field, value, message):
     person = new_person()
     person[field] = value
@@ -151,8 +150,7 @@ def test_eleventh_code_in_a_day_waits_for_tomorrow(sims, clock, no_client_limits
 
 @pytest.mark.parametrize(
     ("earlier", "gap", "message", "retry_after"),
-    [(1, 1, "验证码发送过于频繁，请60秒后再试", 60), (5, 61, "该手机号1小时内获取验证码次数已达上限，请1小时后再试", 3600)],
-)
+    [(1, 1, "验证码发送过于频繁，请60秒后再试", 60), (5, 61, "该手机号1小时内获取验证码次数已达上限，请1小时后再试", 3600)])
 def test_gateway_refusal_the_service_did_not_expect_is_told_plainly(client, sims, clock, no_client_limits, earlier, gap, message,
                                                                     retry_after):
     """Codes the service's books do not hold (sent by another system on the same account, or a
@@ -200,7 +198,7 @@ def test_login_with_sms_code_counts_as_step_up_for_paying(client, sims, clock, d
 
 
 def test_password_alone_is_no_step_up(client, sims, demo_people):
-    from shebao.accounts.services import STEP_UP_SESSION_KEY
+    from shebao.common.actor import STEP_UP_SESSION_KEY
 
     client.post("/accounts/login", {"identifier": demo_id(ZHANG), "password": DEMO_PASSWORD})
     assert STEP_UP_SESSION_KEY not in client.session

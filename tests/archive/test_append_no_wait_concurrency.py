@@ -18,6 +18,7 @@ from shebao.archive.verify import verify_archive
 from shebao.audit.models import AuditEvent
 from shebao.audit.services import audit_record
 from shebao.audit.verify import verify_audit
+from tests import actors
 from tests.archive.factories import registration_data
 from tests.audit.factories import FROZEN_NOW
 
@@ -27,7 +28,7 @@ DEADLINE = 30  # seconds: with a head-row lock they would wait for ever (until t
 
 def pay(n: int) -> None:
     archive_append(business_type="payment", business_ref=f"pay-{n}", subject_ref=f"acct_{n}", data=registration_data(n), now=FROZEN_NOW)
-    audit_record(actor=None, actor_kind="system", action="fees.paid", subject_ref=f"pay-{n}", now=FROZEN_NOW)
+    audit_record(actor=actors.system(), action="fees.paid", subject_ref=f"pay-{n}", now=FROZEN_NOW)
 
 
 @pytest.mark.postgres_only

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from shebao.audit.models import AuditEvent
+from tests import actors
 from tests.archive.factories import ID_NUMBER, MOBILE
 from tests.audit.factories import account_create
 
@@ -79,7 +80,7 @@ def test_seals_are_listed_read_only_even_for_a_superuser(client, three_records, 
     from shebao.audit.services import audit_record
     from tests.audit.factories import FROZEN_NOW, seal_all
 
-    audit_record(actor=None, action="account.login.failed", outcome="failure", now=FROZEN_NOW)
+    audit_record(actor=actors.visitor(), action="account.login.failed", outcome="failure", now=FROZEN_NOW)
     seal_all()
     client.force_login(account_create(is_superuser=True))
 

@@ -115,8 +115,7 @@ def test_business_rollback_takes_the_archive_with_it(append):
         ({"business_type": "lottery"}, ValueError),
         ({"data": {"amount": 350.0}}, TypeError),
         ({"at": dt.datetime(2026, 3, 1, 9, 30)}, ArchiveError),
-    ],
-)
+    ])
 def test_wrong_calls_are_refused_and_write_nothing(append, overrides, error):
     with pytest.raises(error):
         append(1, **overrides)

@@ -19,6 +19,7 @@ from shebao.archive.services import archive_append
 from shebao.audit.services import audit_record
 from shebao.core.demo_data import DEMO_PASSWORD, DEMO_PEOPLE, demo_id
 from shebao.fees.models import PaymentOrder
+from tests import actors
 from tests.accounts.helpers import new_person, register
 from tests.audit.factories import FROZEN_NOW, account_create
 from tests.fees.helpers import cashier, declare, identify_wechat, logged_in, order_id_from, start_payment
@@ -62,12 +63,12 @@ def test_registration_upkeep_and_payment_through_the_pages_each_have_one_record(
 def test_each_kind_of_gap_is_named():
     registered, upkept = account_create(), account_create()
     with transaction.atomic():  # a registration audited but never archived
-        audit_record(actor=registered, action="account.register", subject_ref=registered.public_id, now=FROZEN_NOW)
+        audit_record(actor=actors.citizen(registered), action="account.register", subject_ref=registered.public_id, now=FROZEN_NOW)
     for _ in range(2):  # one address change, archived twice
         with transaction.atomic():
             archive_append(business_type="info_update", business_ref=f"{upkept.public_id}:address:1", subject_ref=upkept.public_id,
                            data={"field": "address"}, now=FROZEN_NOW)
-    audit_record(actor=upkept, action="account.change_address", subject_ref=upkept.public_id, now=FROZEN_NOW)
+    audit_record(actor=actors.citizen(upkept), action="account.change_address", subject_ref=upkept.public_id, now=FROZEN_NOW)
     with transaction.atomic():  # a payment record whose order was never paid
         archive_append(business_type="payment", business_ref="order_never_paid", subject_ref=upkept.public_id, data={}, now=FROZEN_NOW)
 

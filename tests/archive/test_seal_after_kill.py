@@ -32,9 +32,10 @@ from django.db import transaction
 from shebao.archive.services import archive_append
 from shebao.audit.services import audit_record
 from shebao.common import clock
+from tests import actors
 with transaction.atomic():
     archive_append(business_type="payment", business_ref="pay-killed", subject_ref="acct_killed", data={"amount": "874.20"}, now=clock.now())
-    audit_record(actor=None, actor_kind="system", action="fees.paid", subject_ref="pay-killed", now=clock.now())
+    audit_record(actor=actors.system(), action="fees.paid", subject_ref="pay-killed", now=clock.now())
 from django.db import connection
 backend = connection.cursor().connection.info.backend_pid if connection.vendor == "postgresql" else 0
 print("committed", backend, flush=True)

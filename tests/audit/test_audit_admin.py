@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from shebao.audit.models import AuditEvent
 from shebao.audit.services import audit_record
+from tests import actors
 from tests.audit.factories import FROZEN_NOW, account_create
 
 pytestmark = pytest.mark.django_db
@@ -21,8 +22,8 @@ def auditor():
 
 
 def test_filters_select_events(client, auditor, citizen):
-    audit_record(actor=citizen, action="account.register", now=FROZEN_NOW)
-    audit_record(actor=None, action="account.login.failed", outcome="failure", now=FROZEN_NOW)
+    audit_record(actor=actors.citizen(citizen), action="account.register", now=FROZEN_NOW)
+    audit_record(actor=actors.visitor(), action="account.login.failed", outcome="failure", now=FROZEN_NOW)
     client.force_login(auditor)
     url = reverse("admin:audit_auditevent_changelist")
 
@@ -37,7 +38,7 @@ def test_filters_select_events(client, auditor, citizen):
 
 
 def test_no_add_change_or_delete(client, citizen):
-    event = audit_record(actor=citizen, action="account.register", now=FROZEN_NOW)
+    event = audit_record(actor=actors.citizen(citizen), action="account.register", now=FROZEN_NOW)
     client.force_login(account_create(is_superuser=True))
 
     assert client.get(reverse("admin:audit_auditevent_add")).status_code == 403

@@ -8,6 +8,7 @@ from django.test import RequestFactory
 
 from shebao.audit.models import AuditEvent
 from shebao.audit.services import audit_record
+from shebao.common.actor import request_actor
 from tests.audit.factories import FROZEN_NOW
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +17,7 @@ PROXY = "10.1.2.3"
 
 
 def record(**meta) -> AuditEvent:
-    return audit_record(actor=None, action="account.login.failed", outcome="failure", request=RequestFactory().get("/", **meta), now=FROZEN_NOW)
+    return audit_record(actor=request_actor(RequestFactory().get("/", **meta)), action="account.login.failed", outcome="failure", now=FROZEN_NOW)
 
 
 def test_behind_one_trusted_proxy_the_forwarded_client_is_recorded(settings):

@@ -12,6 +12,7 @@ from shebao.archive.services import seal_pending
 from shebao.audit.models import AuditEvent
 from shebao.audit.services import audit_record
 from shebao.audit.verify import verify_audit
+from tests import actors
 from tests.audit.factories import FROZEN_NOW
 
 THREADS = 8
@@ -28,7 +29,7 @@ def test_concurrent_events_never_fork_the_chain():
     def worker(n: int) -> None:
         try:
             barrier.wait(timeout=30)
-            audit_record(actor=None, action="account.login.failed", subject_ref=f"thread_{n}", outcome="failure", now=FROZEN_NOW)
+            audit_record(actor=actors.visitor(), action="account.login.failed", subject_ref=f"thread_{n}", outcome="failure", now=FROZEN_NOW)
         except BaseException as exc:  # reported to the main thread
             errors.append(exc)
         finally:

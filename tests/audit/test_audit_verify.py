@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from shebao.audit.services import audit_record
+from tests import actors
 from tests.audit.factories import FROZEN_NOW, seal_all
 
 pytestmark = pytest.mark.django_db
@@ -32,9 +33,9 @@ def raw(sql: str, params: list | None = None) -> None:
 @pytest.fixture
 def three_events(citizen, staff):
     events = [
-        audit_record(actor=citizen, action="account.register", subject_ref=citizen.public_id, now=FROZEN_NOW),
-        audit_record(actor=None, action="account.login.failed", outcome="failure", now=FROZEN_NOW),
-        audit_record(actor=staff, action="staff.view_personal_data", subject_ref="arc_1", changes={"mobile": {"old": "138****5678", "new": "139****0000"}}, now=FROZEN_NOW),
+        audit_record(actor=actors.citizen(citizen), action="account.register", subject_ref=citizen.public_id, now=FROZEN_NOW),
+        audit_record(actor=actors.visitor(), action="account.login.failed", outcome="failure", now=FROZEN_NOW),
+        audit_record(actor=actors.staff(staff), action="staff.view_personal_data", subject_ref="arc_1", changes={"mobile": {"old": "138****5678", "new": "139****0000"}}, now=FROZEN_NOW),
     ]
     seal_all()
     for event in events:
@@ -103,7 +104,7 @@ def test_row_inserted_behind_the_head_is_named(three_events):
 
 
 def test_unsealed_events_are_reported_as_waiting_and_sealed_by_seal_logs(three_events):
-    audit_record(actor=None, action="account.login.failed", outcome="failure", now=FROZEN_NOW)
+    audit_record(actor=actors.visitor(), action="account.login.failed", outcome="failure", now=FROZEN_NOW)
 
     assert run_verify() == (True, "等待签名：1 条（已提交，签名任务 seal_logs 将在数秒内处理）\n审计日志校验通过：3 条\n")
     call_command("seal_logs", "--kind", "audit", stdout=StringIO())
@@ -120,7 +121,7 @@ def test_a_forged_seal_signature_is_named(three_events):
 
 
 def test_a_deleted_seal_leaves_its_rows_outside_any_batch(three_events):
-    audit_record(actor=None, action="account.login.failed", outcome="failure", now=FROZEN_NOW)
+    audit_record(actor=actors.visitor(), action="account.login.failed", outcome="failure", now=FROZEN_NOW)
     seal_all()
     raw("DELETE FROM audit_auditseal WHERE first_seq = 1")
 

@@ -11,13 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from shebao.core.demo_data import DEMO_PASSWORD, DEMO_PEOPLE, demo_id
-from tests.browser.a11y import (
-    elderly_failures,
-    measure,
-    standard_button_failures,
-    standard_other_small_targets,
-    unnamed_controls,
-)
+from tests.browser.a11y import elderly_failures, measure, standard_button_failures, standard_other_small_targets, unnamed_controls
 from tests.browser.flows import expect_elderly, submit_password, toggle_elderly
 
 pytestmark = pytest.mark.browser

@@ -167,8 +167,7 @@ def test_flipped_byte_fails(suite, index):
         lambda t: t.replace("v2:k0:", "v2:k9:"),  # a kid not in the keyring
         lambda t: t.replace("v2:k0:", "v2:k/0:"),  # not a kid
     ],
-    ids=["empty", "truncated", "not-base64", "unknown-tag", "no-tag", "swapped-tag", "no-header", "short-header", "unknown-kid", "bad-kid"],
-)
+    ids=["empty", "truncated", "not-base64", "unknown-tag", "no-tag", "swapped-tag", "no-header", "short-header", "unknown-kid", "bad-kid"])
 def test_malformed_token_fails(suite, mangle):
     token = crypto.encrypt("450102198506011232", aad="aad")
     with pytest.raises(DecryptionError):
@@ -456,8 +455,7 @@ def test_short_secrets_check_against_every_index_key(ring):
         ({"a": "22" * 8}, "", "不足 16 字节"),
         ({"a/b": "22" * 16}, "", "密钥编号"),
     ],
-    ids=["empty", "unknown-current", "not-hex", "short", "bad-kid"],
-)
+    ids=["empty", "unknown-current", "not-hex", "short", "bad-kid"])
 def test_bad_keyring_is_refused(ring, pii, current, message):
     from django.core.exceptions import ImproperlyConfigured
 

@@ -47,8 +47,7 @@ def _shown(original: str, masked: str) -> list[int]:
         (mask_bank_account, "", ""),
         (mask_address, "南宁市青秀区民族大道100号", "南宁市青秀区********"),
         (mask_address, "南宁市兴宁", "南宁***"),
-    ],
-)
+    ])
 def test_examples(func, value, expected):
     assert func(value) == expected
 

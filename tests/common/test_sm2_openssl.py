@@ -246,8 +246,7 @@ def test_wrong_length_fails(key, length):
 @native
 @pytest.mark.parametrize(
     "part,value",
-    [("r", 0), ("s", 0), ("r", N), ("s", N), ("r", N + 1), ("s", N + 1), ("r", 2**256 - 1), ("s", 2**256 - 1)],
-)
+    [("r", 0), ("s", 0), ("r", N), ("s", N), ("r", N + 1), ("s", N + 1), ("r", 2**256 - 1), ("s", 2**256 - 1)])
 def test_r_or_s_zero_or_not_below_n_fails(key, part, value):
     private_hex, public = key
     signature = sm2_openssl.sign(private_hex, b"data")
@@ -269,8 +268,7 @@ def test_r_or_s_zero_or_not_below_n_fails(key, part, value):
         KAT_PUBLIC[:-1] + b"\x00",
         KAT_PUBLIC + b"\x00",
     ],
-    ids=["empty", "infinity", "prefix-only", "no-prefix", "bad-prefix", "off-curve", "y-changed", "too-long"],
-)
+    ids=["empty", "infinity", "prefix-only", "no-prefix", "bad-prefix", "off-curve", "y-changed", "too-long"])
 def test_malformed_public_key_fails_and_leaves_no_openssl_error(public):
     assert sm2_openssl.verify(public, KAT_MESSAGE, KAT_SIGNATURE) is False
     assert sm2_openssl._lib.ERR_get_error() == 0  # the thread's error queue is left empty
@@ -305,8 +303,7 @@ def test_sign_reports_an_openssl_failure(monkeypatch):
 # ---------------------------------------------------------------- DER <-> r||s
 @pytest.mark.parametrize(
     "r,s",
-    [(1, 1), (0x7F, 0x80), (2**255, 2**255 - 1), (N - 1, N - 1), (2**248 - 1, 0x1234), (int(KAT_SIGNATURE[:32].hex(), 16), 5)],
-)
+    [(1, 1), (0x7F, 0x80), (2**255, 2**255 - 1), (N - 1, N - 1), (2**248 - 1, 0x1234), (int(KAT_SIGNATURE[:32].hex(), 16), 5)])
 def test_der_round_trip(r, s):
     rs = r.to_bytes(32, "big") + s.to_bytes(32, "big")
     der = sm2_openssl.rs_to_der(rs)
@@ -338,8 +335,7 @@ def test_der_encoding_is_minimal():
         "3007020101020201",
         "30060201010201ff",
     ],
-    ids=["empty", "empty-seq", "trailing", "not-seq", "not-int", "zero-r", "negative-r", "short", "negative-s"],
-)
+    ids=["empty", "empty-seq", "trailing", "not-seq", "not-int", "zero-r", "negative-r", "short", "negative-s"])
 def test_malformed_der_is_refused(der):
     with pytest.raises(ValueError):
         sm2_openssl.der_to_rs(bytes.fromhex(der))

@@ -60,8 +60,7 @@ def test_id_types_mirror_the_model_choices():
         ("81000019900701456", "3"),
         ("94515619800101123", "7"),
         ("45010219850230123", "2"),
-    ],
-)
+    ])
 def test_check_char_matches_gb11643_and_stdnum(first17, expected):
     assert v.id18_check_char(first17) == expected
     assert ric.calc_check_digit(first17 + "0") == expected  # independent implementation
@@ -81,8 +80,7 @@ def test_make_resident_id_defaults_and_arguments():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"division_code": "45010"}, {"division_code": "4501０2"}, {"seq": -1}, {"seq": 1000}, {"birth": dt.date(999, 1, 1)}],
-)
+    [{"division_code": "45010"}, {"division_code": "4501０2"}, {"seq": -1}, {"seq": 1000}, {"birth": dt.date(999, 1, 1)}])
 def test_make_resident_id_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         make_resident_id(**kwargs)
@@ -108,8 +106,7 @@ def test_make_resident_id_rejects_bad_arguments(kwargs):
         ("110112198001012314", "110112198001012314"),  # 通州区 code from 1997, born 1980
         ("440524196005050128", "440524196005050128"),  # 潮阳县, code abolished in 1993
         ("450171198506011235", "450171198506011235"),  # county not listed, prefecture 450100 is
-    ],
-)
+    ])
 def test_resident_id_valid(raw, canonical):
     assert _id("201", raw) == canonical
     assert _id(IdType.RESIDENT_ID, raw) == canonical  # the enum member works too
@@ -160,8 +157,7 @@ def test_stdnum_alone_would_refuse_valid_historic_numbers():
         ("830000198803037773", "这是台湾居民居住证号码，请将证件类型选为“台湾居民居住证”", "wrong_type"),
         ("945156198001011237", "这是外国人永久居留身份证号码，请将证件类型选为“外国人永久居留身份证”", "wrong_type"),
         ("810000202603011232", "身份证号码前两位（省份代码）不正确，请核对", "province"),  # not a valid permit either
-    ],
-)
+    ])
 def test_resident_id_invalid(raw, message, code):
     err = _error(_id, "201", raw)
     assert err.messages == [message]
@@ -200,8 +196,7 @@ def test_unknown_id_type(id_type):
         ("237", "820000199912200085\n", "820000199912200085"),  # Macau
         ("237", "81000019900701001x", "81000019900701001X"),
         ("238", "830000198803037773", "830000198803037773"),  # Taiwan
-    ],
-)
+    ])
 def test_residence_permit_valid(id_type, raw, canonical):
     assert _id(id_type, raw) == canonical
 
@@ -220,8 +215,7 @@ def test_residence_permit_valid(id_type, raw, canonical):
         ("238", "83000019880303777", LENGTH_18, "length"),
         ("238", "8300001988030377７3", HALF_WIDTH, "full_width"),
         ("238", "83000019880303777Z", FORMAT_18, "format"),
-    ],
-)
+    ])
 def test_residence_permit_invalid(id_type, raw, message, code):
     err = _error(_id, id_type, raw)
     assert err.messages == [message]
@@ -237,8 +231,7 @@ def test_residence_permit_invalid(id_type, raw, message, code):
         ("94515619800101004X", "94515619800101004X"),
         ("USA123456789012", "USA123456789012"),  # 2017 edition
         ("can123456789012", "CAN123456789012"),
-    ],
-)
+    ])
 def test_foreign_pr_valid(raw, canonical):
     assert _id("208", raw) == canonical
 
@@ -256,8 +249,7 @@ def test_foreign_pr_valid(raw, canonical):
         ("USA1234567890", "外国人永久居留身份证号码应为18位（2023年版）或15位（2017年版），请核对", "length"),
         ("9451561980010112371", "外国人永久居留身份证号码应为18位（2023年版）或15位（2017年版），请核对", "length"),
         ("ＵＳＡ123456789012", HALF_WIDTH_CHARS, "full_width"),
-    ],
-)
+    ])
 def test_foreign_pr_invalid(raw, message, code):
     err = _error(_id, "208", raw)
     assert err.messages == [message]
@@ -278,8 +270,7 @@ def test_foreign_pr_invalid(raw, message, code):
         ("227", "123456789", "123456789"),
         ("227", "AB123", "AB123"),
         ("227", "A1234567890123456", "A1234567890123456"),  # 17
-    ],
-)
+    ])
 def test_other_documents_valid(id_type, raw, canonical):
     assert _id(id_type, raw) == canonical
 
@@ -307,8 +298,7 @@ PASSPORT_FORMAT = "护照号码应为5至17位英文字母或数字，请核对"
         ("227", "E1234-5678", PASSPORT_FORMAT),
         ("227", "ABCDEFG", "护照号码中应含有数字，请核对"),
         ("227", "", "请输入证件号码"),
-    ],
-)
+    ])
 def test_other_documents_invalid(id_type, raw, message):
     assert _error(_id, id_type, raw).messages == [message]
 
@@ -329,8 +319,7 @@ def test_other_documents_invalid(id_type, raw, message):
         ("201", "110105491231002", None),
         ("201", "１１０１０５１９４９１２３１００２X", None),
         ("201", "", None),
-    ],
-)
+    ])
 def test_birth_date_from_id(id_type, canonical, expected):
     assert v.birth_date_from_id(id_type, canonical) == expected
 
@@ -419,8 +408,7 @@ MOBILE = "手机号码格式不正确，请输入11位手机号码"
         (" 13812345678\n", "13812345678"),
         ("19912345678", "19912345678"),
         ("17012345678", "17012345678"),  # virtual operator range, MOBILE per phonenumbers
-    ],
-)
+    ])
 def test_mobile_valid(raw, canonical):
     assert v.validate_mobile(raw) == canonical
 
@@ -444,8 +432,7 @@ def test_mobile_valid(raw, canonical):
         ("(+86)13812345678", MOBILE),
         ("1381234567８", HALF_WIDTH),
         ("138-CALL-ME", MOBILE),
-    ],
-)
+    ])
 def test_mobile_invalid(raw, message):
     err = _error(v.validate_mobile, raw)
     assert err.messages == [message]
@@ -490,8 +477,7 @@ def test_mobile_output_is_always_11_ascii_digits(raw):
         ("O'Brien", "O'Brien"),
         ("阿依古丽-买买提", "阿依古丽-买买提"),
         ("Mary-Ann O'Neil", "Mary-Ann O'Neil"),
-    ],
-)
+    ])
 def test_person_name_valid(raw, canonical):
     assert v.validate_person_name(raw) == (raw if canonical is None else canonical)
 
@@ -537,8 +523,7 @@ NAME_SPACE = "姓名中的空格只能用于分隔外文姓名的单词，且不
         ("张 三", NAME_SPACE, "space"),
         ("JOHN  SMITH", NAME_SPACE, "space"),
         ("JOHN ·SMITH", NAME_SPACE, "space"),
-    ],
-)
+    ])
 def test_person_name_invalid(raw, message, code):
     err = _error(v.validate_person_name, raw)
     assert err.messages == [message]
@@ -564,8 +549,7 @@ PHONE = "13812345678"
 
 @pytest.mark.parametrize(
     "raw",
-    ["abc12345", "Abcdefg!", "12345678!", "!@#$%^&a", "A1" * 16, "p@ssw0rd-for-shebao", "1102X-abc"],
-)
+    ["abc12345", "Abcdefg!", "12345678!", "!@#$%^&a", "A1" * 16, "p@ssw0rd-for-shebao", "1102X-abc"])
 def test_password_valid_is_returned_unchanged(raw):
     assert v.validate_password(raw, id_number=ID, mobile=PHONE) == raw
 
@@ -591,8 +575,7 @@ def test_password_valid_is_returned_unchanged(raw):
         ("491231002x", "密码不能与证件号码相同或包含证件号码", "contains_id"),  # last 10
         (PHONE, "密码不能与手机号码相同或包含手机号码", "contains_mobile"),
         ("a13812345678", "密码不能与手机号码相同或包含手机号码", "contains_mobile"),
-    ],
-)
+    ])
 def test_password_invalid(raw, message, code):
     err = _error(v.validate_password, raw, id_number=ID, mobile=PHONE)
     assert err.messages == [message]
@@ -621,8 +604,7 @@ def test_sms_code_valid(raw, canonical):
         ("123456\n7", "请输入6位数字验证码"),
         ("１２３４５６", HALF_WIDTH),
         ("١٢٣٤٥٦", HALF_WIDTH),
-    ],
-)
+    ])
 def test_sms_code_invalid(raw, message):
     assert _error(v.validate_sms_code, raw).messages == [message]
 
@@ -636,8 +618,7 @@ def test_sms_code_invalid(raw, message):
         ("南宁市兴宁", "南宁市兴宁"),  # 5
         ("路" * 120, "路" * 120),
         ("Room 3-101, 88 Minzu Ave", "Room 3-101, 88 Minzu Ave"),
-    ],
-)
+    ])
 def test_address_valid(raw, canonical):
     assert v.validate_address(raw) == canonical
 
@@ -659,8 +640,7 @@ ADDRESS_CHARS = "联系地址中有无法识别的字符（如换行），请删
         ("南宁市\u2028青秀区民族大道", ADDRESS_CHARS),  # line separator
         ("<script>alert(1)</script>", "联系地址中不能包含“<”或“>”"),
         ("南宁市青秀区>民族大道", "联系地址中不能包含“<”或“>”"),
-    ],
-)
+    ])
 def test_address_invalid(raw, message):
     assert _error(v.validate_address, raw).messages == [message]
 

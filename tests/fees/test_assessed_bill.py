@@ -14,6 +14,7 @@ from shebao.core.models import Declaration
 from shebao.core.selectors import identity_index
 from shebao.fees import services
 from shebao.fees.models import PaymentAttempt, PaymentOrder
+from tests import actors
 from tests.fees.helpers import FEE_NOW, identify_wechat, logged_in, order_id_from, step_up
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,8 +42,7 @@ def test_concurrent_taps_on_an_assessed_declaration_make_exactly_one_bill(demo_p
     def tap() -> None:
         try:
             barrier.wait(timeout=30)
-            order = services.order_for_assessed(account=account, registration_no=registration_no, declaration_nos=nos, now=FEE_NOW,
-                                                step_up_at=STEPPED_UP)
+            order = services.order_for_assessed(actor=actors.citizen(account, step_up_at=STEPPED_UP), registration_no=registration_no, declaration_nos=nos, now=FEE_NOW)
             bills.append(order.public_id)
         except BaseException as exc:  # noqa: BLE001 - reported to the main thread
             errors.append(exc)
@@ -64,13 +64,11 @@ def test_money_services_refuse_without_a_recent_step_up(demo_people):
     nos = [Declaration.objects.get(mode="assessed").declaration_no]
     for stale in (None, STEPPED_UP - 301):  # never confirmed; confirmed more than STEP_UP_VALID_SECONDS ago
         with pytest.raises(services.StepUpRequired):
-            services.order_for_assessed(account=account, registration_no=registration_no, declaration_nos=nos, now=FEE_NOW,
-                                        step_up_at=stale)
+            services.order_for_assessed(actor=actors.citizen(account, step_up_at=stale), registration_no=registration_no, declaration_nos=nos, now=FEE_NOW)
     assert PaymentOrder.objects.count() == 0
-    order = services.order_for_assessed(account=account, registration_no=registration_no, declaration_nos=nos, now=FEE_NOW,
-                                        step_up_at=STEPPED_UP)
+    order = services.order_for_assessed(actor=actors.citizen(account, step_up_at=STEPPED_UP), registration_no=registration_no, declaration_nos=nos, now=FEE_NOW)
     with pytest.raises(services.StepUpRequired):
-        services.payment_start(account=account, order=order, openid="oTestOpenid", client_ip="127.0.0.1", now=FEE_NOW, step_up_at=None)
+        services.payment_start(actor=actors.citizen(account, step_up_at=None), order=order, openid="oTestOpenid", now=FEE_NOW)
     assert PaymentAttempt.objects.count() == 0
 
 

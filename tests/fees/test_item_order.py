@@ -46,7 +46,7 @@ def test_items_in_one_order_on_quote_bill_receipt_and_pdf(client, sims, clock, d
     assert _in_order(client.get(f"/fees/orders/{order_id}/receipt").content.decode(), PENSION, MEDICAL, start="缴费明细")
     from shebao.fees import selectors
 
-    view = selectors.receipt_view(account=order.account, order=PaymentOrder.objects.get(pk=order.pk), request=None, now=FEE_NOW,
+    view = selectors.receipt_view(account=order.account, order=PaymentOrder.objects.get(pk=order.pk), now=FEE_NOW,
                                   channel_label="微信支付")
     assert [line.insurance_type for line in view.lines] == [PENSION, MEDICAL]  # the PDF draws these lines
 

@@ -29,6 +29,7 @@ from shebao.fees.models import (
 )
 from shebao.fees.quotes import quote
 from shebao.rules.periods import FeePeriod
+from tests import actors
 from tests.fees.helpers import FEE_NOW
 from tests.fees.notifications import notification
 
@@ -46,10 +47,8 @@ def attempt(sims, clock, demo_people):
     profile = get_core().payer_profile(registration_no=registration_no)
     q = quote(profile=profile, insurance_type_codes=["10210-FLEX"], names={}, contribution_year=2026,
               period_from=FeePeriod(2026, 1), period_to=FeePeriod(2026, 1), base=Decimal("4371.00"), grade=None, today=FEE_NOW.date())
-    order = services.declaration_submit(account=account, registration_no=registration_no, quote=q, idempotency_key="n1", now=FEE_NOW,
-                                        step_up_at=STEPPED_UP)
-    return services.payment_start(account=account, order=order, openid="oTestOpenid", client_ip="127.0.0.1", now=FEE_NOW,
-                                  step_up_at=STEPPED_UP).attempt
+    order = services.declaration_submit(actor=actors.citizen(account, step_up_at=STEPPED_UP), registration_no=registration_no, quote=q, idempotency_key="n1", now=FEE_NOW)
+    return services.payment_start(actor=actors.citizen(account, step_up_at=STEPPED_UP), order=order, openid="oTestOpenid", now=FEE_NOW).attempt
 
 
 def test_declaring_is_refused_by_the_service_without_a_recent_step_up(attempt):
@@ -59,8 +58,8 @@ def test_declaring_is_refused_by_the_service_without_a_recent_step_up(attempt):
               period_from=FeePeriod(2026, 2), period_to=FeePeriod(2026, 2), base=Decimal("4371.00"), grade=None, today=FEE_NOW.date())
     for stale in (None, STEPPED_UP - 301):
         with pytest.raises(services.StepUpRequired):
-            services.declaration_submit(account=order.account, registration_no=order.registration_no, quote=q, idempotency_key="n2",
-                                        now=FEE_NOW, step_up_at=stale)
+            services.declaration_submit(actor=actors.citizen(order.account, step_up_at=stale), registration_no=order.registration_no, quote=q, idempotency_key="n2",
+                                        now=FEE_NOW)
     assert PaymentOrder.objects.count() == 1
 
 
@@ -109,8 +108,7 @@ def test_unknown_order_is_logged(attempt):
 
 def test_late_notification_of_an_older_attempt_is_a_double_payment_not_a_second_receipt(attempt):
     account = attempt.order.account
-    second = services.payment_start(account=account, order=attempt.order, openid="oTestOpenid", client_ip="127.0.0.1", now=FEE_NOW,
-                                  step_up_at=STEPPED_UP).attempt
+    second = services.payment_start(actor=actors.citizen(account, step_up_at=STEPPED_UP), order=attempt.order, openid="oTestOpenid", now=FEE_NOW).attempt
     assert PaymentAttempt.objects.get(pk=attempt.pk).state == AttemptState.CLOSED
     h2, b2 = notification(out_trade_no=second.out_trade_no, transaction_id="4200000005", amount_fen=87420, now=FEE_NOW)
     assert _handle(h2, b2) == NotificationOutcome.CREDITED

@@ -11,6 +11,7 @@ from django_tasks_db.models import DBTaskResult
 
 from shebao.accounts.models import SmsChallenge, SmsPurpose
 from shebao.jobs import tasks
+from tests import actors
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the worker loop closes connections between jobs
 
@@ -131,7 +132,7 @@ def test_seal_logs_job_seals_what_was_appended(run_queue):
 
     with transaction.atomic():  # as in a business write
         archive_append(business_type="registration", business_ref="reg-job", subject_ref="acct-job", data={"name": "覃丽华"}, now=clock.now())
-        audit_record(actor=None, action="test.seal", outcome="success", now=clock.now())
+        audit_record(actor=actors.visitor(), action="test.seal", outcome="success", now=clock.now())
     assert ArchiveRecord.objects.filter(seq__isnull=True).count() == 1 and AuditEvent.objects.filter(seq__isnull=True).count() == 1
 
     tasks.seal_logs.enqueue()

@@ -41,8 +41,7 @@ from shebao.receipts.amounts import amount_in_words, format_amount, format_cn_da
         ("200000100.00", "贰亿零壹佰元整"),
         ("100000000.00", "壹亿元整"),
         ("999999999999.99", "玖仟玖佰玖拾玖亿玖仟玖佰玖拾玖万玖仟玖佰玖拾玖元玖角玖分"),
-    ],
-)
+    ])
 def test_amount_in_words(amount: str, words: str) -> None:
     assert amount_in_words(Decimal(amount)) == words
 

@@ -66,8 +66,7 @@ def test_each_month_is_rounded_then_summed():
         pytest.param(dt.date(2022, 1, 30), True, (), None, id="closes-1"),
         pytest.param(dt.date(2022, 1, 31), True, (), None, id="closes"),
         pytest.param(dt.date(2022, 2, 1), False, ("year_closed",), None, id="closes+1"),
-    ],
-)
+    ])
 def test_collection_window(today, allowed, codes, changes_on):
     decision = decide(months=("2021-01", "2021-01"), today=today)
 
@@ -93,8 +92,7 @@ def test_closed_message():
     [
         pytest.param(dt.date(2021, 2, 28), ("period_after_current_month",), id="last-day-of-February"),
         pytest.param(dt.date(2021, 3, 1), (), id="first-day-of-March"),
-    ],
-)
+    ])
 def test_the_current_month_moves_with_the_calendar(today, codes):
     assert decide(months=("2021-01", "2021-03"), today=today).reason_codes == codes
 
@@ -105,8 +103,7 @@ def test_the_current_month_moves_with_the_calendar(today, codes):
         pytest.param(dt.date(2021, 5, 11), ("period_after_current_month",), id="published-tomorrow"),
         pytest.param(dt.date(2021, 5, 10), (), id="published-today"),
         pytest.param(dt.date(2021, 5, 9), (), id="published-yesterday"),
-    ],
-)
+    ])
 def test_publication_lifts_the_current_month_restriction(published_on, codes):
     rule = snapshot(base_published_on=published_on)
 
@@ -147,8 +144,7 @@ def test_an_expected_date_already_past_promises_nothing():
         pytest.param(D("15769.51"), ("base_above_max",), "缴费基数不得高于15769.50元，您填写的是15769.51元", id="max+0.01"),
         pytest.param(D("3153.905"), ("base_not_fen",), "缴费基数应为精确到分的金额", id="finer-than-a-fen"),
         pytest.param(None, ("base_missing",), "请填写缴费基数（3153.90元至15769.50元）", id="missing"),
-    ],
-)
+    ])
 def test_base_range(base, codes, message):
     decision = decide(base=base)
 
@@ -168,8 +164,7 @@ def test_any_base_within_the_range_is_allowed_not_only_the_grades():
         pytest.param("mixed", ("失地农民",), ("失地农民",), ("assessed_group",), id="mixed-listed"),
         pytest.param("mixed", ("失地农民",), ("达到法定退休年龄人员",), (), id="mixed-other"),
         pytest.param("self", (), ("失地农民",), (), id="self"),
-    ],
-)
+    ])
 def test_declaration_mode(mode, groups, person_groups, codes):
     rule = snapshot(declaration_mode=mode, assessed_groups=groups)
 
@@ -207,8 +202,7 @@ RESIDENT_PENSION = dict(
     person_type="resident", insurance_type_code="10210-RES", insurance_type_name="城乡居民基本养老保险", calculation="fixed_grade",
     min_base=None, max_base=None, grades=(D("200.00"), D("300.00"), D("5000.00")), rate=D("0"), contribution_year=2026,
     collection_opens_on=dt.date(2026, 1, 1), collection_closes_on=dt.date(2026, 12, 31), base_expected_on=None,
-    pay_only_up_to_current_month_until_published=False,
-)  # fmt: skip
+    pay_only_up_to_current_month_until_published=False)  # fmt: skip
 
 
 def test_resident_pension_pays_one_grade_for_the_year():

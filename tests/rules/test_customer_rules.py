@@ -126,8 +126,7 @@ def test_nanning_monthly_amount_is_630_78():
         pytest.param(dt.date(2021, 2, 1), [2021], id="2021-02-01"),
         pytest.param(dt.date(2021, 8, 15), [2021], id="2021-08-15"),
         pytest.param(dt.date(2022, 2, 1), [], id="2022-02-01"),
-    ],
-)
+    ])
 def test_nanning_open_years(today, years):
     open_rules = rules_open(city_code=NANNING, insurance_type_code=PENSION, today=today)
 

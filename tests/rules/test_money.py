@@ -17,8 +17,7 @@ from shebao.rules.money import from_fen, quantize_yuan, to_fen
         (D("630.7749"), D("630.77")),
         (D("-0.005"), D("-0.01")),
         (7, D("7.00")),
-    ],
-)
+    ])
 def test_quantize_yuan_rounds_half_up_to_the_fen(value, expected):
     result = quantize_yuan(value)
 

@@ -16,6 +16,7 @@ from shebao.core.models import City, InsuranceType
 from shebao.rules.models import ContributionRule
 from shebao.rules.selectors import rule_get, rule_snapshot, rule_versions
 from shebao.rules.services import rule_new_version, rule_save
+from tests import actors
 from tests.rules.factories import CUSTOMER_POLICY_REF, FROZEN_NOW, rule_make, staff_create
 
 pytestmark = pytest.mark.django_db
@@ -55,8 +56,7 @@ def test_nanning_2021_has_two_versions_split_at_publication():
         ("450400", 2021, "mixed", ["达到法定退休年龄人员", "失地农民"], "3679.60", "15769.71"),
         ("451000", 2021, "assessed", ["达到法定退休年龄人员"], "3679.60", "15769.71"),
         ("450000", 2021, "self", [], "3679.60", "15769.71"),
-    ],
-)
+    ])
 def test_shipped_values(city, year, mode, groups, min_base, max_base):
     rule = rule_get(city_code=city, contribution_year=year, insurance_type_code="10210-FLEX", on=dt.date(year, 6, 1))
 
@@ -78,8 +78,7 @@ def test_seed_demo_after_the_migration_keeps_the_rules(reference_data):
         pytest.param(dt.date(2021, 7, 31), None, id="valid_from-1"),
         pytest.param(dt.date(2021, 8, 1), dt.date(2021, 8, 1), id="valid_from"),
         pytest.param(dt.date(2021, 8, 2), dt.date(2021, 8, 1), id="valid_from+1"),
-    ],
-)
+    ])
 def test_rule_get_picks_the_version_valid_on_the_date(on, published):
     rule = rule_get(city_code="450100", contribution_year=2021, insurance_type_code="10210-FLEX", on=on)
 
@@ -96,7 +95,7 @@ def test_rule_get_before_any_version_is_none():
 def test_rule_save_adds_a_rule_and_audits_it():
     staff = staff_create()
 
-    rule = rule_save(rule=rule_make(), actor=staff, now=FROZEN_NOW)
+    rule = rule_save(rule=rule_make(), actor=actors.staff(staff), now=FROZEN_NOW)
 
     event = AuditEvent.objects.get()
     assert (event.action, event.actor, event.subject_type, event.subject_ref) == (
@@ -111,11 +110,11 @@ def test_rule_save_adds_a_rule_and_audits_it():
 
 def test_overlapping_window_is_refused_and_nothing_changes():
     staff = staff_create()
-    rule_save(rule=rule_make(valid_from=dt.date(2030, 1, 1), valid_to=dt.date(2030, 7, 1)), actor=staff, now=FROZEN_NOW)
+    rule_save(rule=rule_make(valid_from=dt.date(2030, 1, 1), valid_to=dt.date(2030, 7, 1)), actor=actors.staff(staff), now=FROZEN_NOW)
     before = (ContributionRule.objects.count(), AuditEvent.objects.count())
 
     with pytest.raises(ValidationError) as refused:
-        rule_save(rule=rule_make(valid_from=dt.date(2030, 6, 30)), actor=staff, now=FROZEN_NOW)
+        rule_save(rule=rule_make(valid_from=dt.date(2030, 6, 30)), actor=actors.staff(staff), now=FROZEN_NOW)
 
     assert "与已有规则的有效期重叠" in str(refused.value)
     assert (ContributionRule.objects.count(), AuditEvent.objects.count()) == before
@@ -128,37 +127,36 @@ def test_overlapping_window_is_refused_and_nothing_changes():
         pytest.param(dt.date(2030, 7, 1), None, False, id="starts-at-the-end"),
         pytest.param(dt.date(2029, 1, 1), dt.date(2030, 1, 2), True, id="ends-after-the-start"),
         pytest.param(dt.date(2029, 1, 1), dt.date(2030, 1, 1), False, id="ends-at-the-start"),
-    ],
-)
+    ])
 def test_windows_are_half_open(valid_from, valid_to, overlaps):
     staff = staff_create()
-    rule_save(rule=rule_make(valid_from=dt.date(2030, 1, 1), valid_to=dt.date(2030, 7, 1)), actor=staff, now=FROZEN_NOW)
+    rule_save(rule=rule_make(valid_from=dt.date(2030, 1, 1), valid_to=dt.date(2030, 7, 1)), actor=actors.staff(staff), now=FROZEN_NOW)
 
     if overlaps:
         with pytest.raises(ValidationError):
-            rule_save(rule=rule_make(valid_from=valid_from, valid_to=valid_to), actor=staff, now=FROZEN_NOW)
+            rule_save(rule=rule_make(valid_from=valid_from, valid_to=valid_to), actor=actors.staff(staff), now=FROZEN_NOW)
     else:
-        rule_save(rule=rule_make(valid_from=valid_from, valid_to=valid_to), actor=staff, now=FROZEN_NOW)
+        rule_save(rule=rule_make(valid_from=valid_from, valid_to=valid_to), actor=actors.staff(staff), now=FROZEN_NOW)
         assert ContributionRule.objects.filter(contribution_year=2030).count() == 2
 
 
 def test_a_saved_rule_is_never_rewritten():
-    rule = rule_save(rule=rule_make(), actor=staff_create(), now=FROZEN_NOW)
+    rule = rule_save(rule=rule_make(), actor=actors.staff(staff_create()), now=FROZEN_NOW)
     rule.min_base = D("1.00")
 
     with pytest.raises(ValidationError, match="复制为新版本"):
-        rule_save(rule=rule, actor=None, now=FROZEN_NOW)
+        rule_save(rule=rule, actor=actors.system(), now=FROZEN_NOW)
     assert ContributionRule.objects.get(pk=rule.pk).min_base == D("4000.00")
 
 
 def test_new_version_closes_the_old_window_and_audits_both():
     staff = staff_create()
-    first = rule_save(rule=rule_make(), actor=staff, now=FROZEN_NOW)
+    first = rule_save(rule=rule_make(), actor=actors.staff(staff), now=FROZEN_NOW)
 
     second = rule_new_version(
         previous=first,
         rule=rule_make(valid_from=dt.date(2030, 8, 1), min_base=D("4500.00"), grades=["4500"]),
-        actor=staff,
+        actor=actors.staff(staff),
         now=FROZEN_NOW,
     )
 
@@ -176,12 +174,12 @@ def test_new_version_closes_the_old_window_and_audits_both():
 
 
 def test_new_version_must_start_after_the_old_one_and_keep_its_key():
-    first = rule_save(rule=rule_make(), actor=None, now=FROZEN_NOW)
+    first = rule_save(rule=rule_make(), actor=actors.system(), now=FROZEN_NOW)
 
     with pytest.raises(ValidationError, match="须晚于原版本"):
-        rule_new_version(previous=first, rule=rule_make(valid_from=dt.date(2030, 1, 1)), actor=None, now=FROZEN_NOW)
+        rule_new_version(previous=first, rule=rule_make(valid_from=dt.date(2030, 1, 1)), actor=actors.system(), now=FROZEN_NOW)
     with pytest.raises(ValidationError, match="地市、缴费年度、险种相同"):
-        rule_new_version(previous=first, rule=rule_make(year=2031, valid_from=dt.date(2030, 9, 1)), actor=None, now=FROZEN_NOW)
+        rule_new_version(previous=first, rule=rule_make(year=2031, valid_from=dt.date(2030, 9, 1)), actor=actors.system(), now=FROZEN_NOW)
     first.refresh_from_db()
     assert first.valid_to is None and ContributionRule.objects.filter(contribution_year__gte=2030).count() == 1
 
@@ -194,18 +192,17 @@ def test_new_version_must_start_after_the_old_one_and_keep_its_key():
         ({"declaration_mode": "mixed", "assessed_groups": []}, "assessed_groups", "须列出核定人群"),
         ({"calculation": "fixed", "min_base": None, "max_base": None, "grades": ["400", "420"]}, "grades", "只设置一个金额"),
         ({"grades": ["abc"]}, "grades", "缴费档次应为正数金额列表"),
-    ],
-)
+    ])
 def test_inconsistent_rules_are_refused_with_chinese_messages(overrides, field, message):
     with pytest.raises(ValidationError) as refused:
-        rule_save(rule=rule_make(**overrides), actor=None, now=FROZEN_NOW)
+        rule_save(rule=rule_make(**overrides), actor=actors.system(), now=FROZEN_NOW)
 
     assert any(message in m for m in refused.value.message_dict[field])
     assert not ContributionRule.objects.filter(contribution_year=2030).exists()
 
 
 def test_snapshot_carries_every_value():
-    row = rule_save(rule=rule_make(declaration_mode="mixed", assessed_groups=["失地农民"]), actor=None, now=FROZEN_NOW)
+    row = rule_save(rule=rule_make(declaration_mode="mixed", assessed_groups=["失地农民"]), actor=actors.system(), now=FROZEN_NOW)
 
     snap = rule_snapshot(row)
 
@@ -246,10 +243,10 @@ def test_a_racing_overlap_caught_by_the_database_is_the_same_validation_error(mo
         pytest.skip(f"the exclusion constraint exists only on PostgreSQL; the database here is {connection.vendor}")
     from shebao.rules import services
 
-    rule_save(rule=rule_make(), actor=None, now=FROZEN_NOW)
+    rule_save(rule=rule_make(), actor=actors.system(), now=FROZEN_NOW)
     # As if a concurrent transaction inserted after our check: the check sees nothing.
     monkeypatch.setattr(services, "_overlapping", lambda rule, replacing: ContributionRule.objects.none())
 
     with pytest.raises(ValidationError, match="与已有规则的有效期重叠"):
-        rule_save(rule=rule_make(valid_from=dt.date(2030, 6, 1)), actor=None, now=FROZEN_NOW)
+        rule_save(rule=rule_make(valid_from=dt.date(2030, 6, 1)), actor=actors.system(), now=FROZEN_NOW)
     assert ContributionRule.objects.filter(contribution_year=2030).count() == 1

@@ -13,6 +13,7 @@ from django.urls import reverse
 from shebao.audit.models import AuditEvent
 from shebao.rules.models import ContributionRule
 from shebao.rules.services import rule_save
+from tests import actors
 from tests.rules.factories import FROZEN_NOW, rule_make, staff_create
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +31,7 @@ def staff_client(client):
 
 @pytest.fixture
 def rule() -> ContributionRule:
-    return rule_save(rule=rule_make(), actor=None, now=FROZEN_NOW)
+    return rule_save(rule=rule_make(), actor=actors.system(), now=FROZEN_NOW)
 
 
 def form_data(form) -> dict[str, str]:

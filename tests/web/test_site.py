@@ -35,8 +35,7 @@ def test_readyz_unavailable_when_an_adapter_is_not_configured(client, settings):
         {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_REAL_IP": "203.0.113.9"},
         {"REMOTE_ADDR": "203.0.113.9", "HTTP_X_READYZ_TOKEN": "wrong-token"},
         {"REMOTE_ADDR": "203.0.113.9", "HTTP_X_READYZ_TOKEN": ""},
-    ],
-)
+    ])
 def test_readyz_tells_the_public_only_the_status(client, settings, headers):
     settings.READYZ_TOKEN = "s3cret-probe-token"
     assert client.get("/readyz", **headers).json() == {"status": "ok"}
@@ -53,8 +52,7 @@ def test_readyz_tells_the_public_only_the_status(client, settings, headers):
         {"REMOTE_ADDR": "127.0.0.1"},
         {"REMOTE_ADDR": "::1"},
         {"REMOTE_ADDR": "203.0.113.9", "HTTP_X_FORWARDED_FOR": "198.51.100.1", "HTTP_X_READYZ_TOKEN": "s3cret-probe-token"},
-    ],
-)
+    ])
 def test_readyz_details_for_loopback_or_the_token(client, settings, headers):
     settings.READYZ_TOKEN = "s3cret-probe-token"
     settings.SMS = {**settings.SMS, "ACCESS_KEY_SECRET": ""}

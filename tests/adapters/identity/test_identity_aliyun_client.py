@@ -54,8 +54,7 @@ def test_lower_case_check_digit_x_is_sent_upper_case(make_check, identity_sim):
         ({"name": "韦小兰"}, Mismatch.NAME),  # SubCode 203: the ID matches, the name does not
         ({"id_number": OTHER[2]}, Mismatch.ID_NUMBER),  # 202: the name matches, the ID does not
         ({"name": OTHER[1], "id_number": OTHER[2]}, Mismatch.BOTH),  # 201: neither
-    ],
-)
+    ])
 @pytest.mark.parametrize("param_type", ["md5", "normal"])
 def test_each_inconsistent_case_maps_to_its_mismatch(make_check, identity_sim, overrides, mismatch, param_type):
     verdict = _verdict(make_check(param_type=param_type), **overrides)
@@ -136,8 +135,7 @@ def test_replayed_nonce_is_refused(make_check, identity_sim):
         ("unavailable", "ServiceUnavailable", True),
         ("throttled", "Forbidden.ExceptionRepeatedInvoke", True),
         ("not_activated", "Forbidden.AccountAccessDenied", False),
-    ],
-)
+    ])
 def test_vendor_refusals_are_unavailable(check, identity_sim, mode, code, retryable):
     assert identity_sim.control(mode=mode).status_code == 200
     error = _unavailable(check)
@@ -170,8 +168,7 @@ def test_document_types_the_carriers_do_not_hold_are_not_sent(check, identity_si
         (200, {"Code": "200", "RequestId": "R"}, "InvalidResponse"),
         (400, {"Code": "MissingParameter", "Message": "x", "RequestId": "R"}, "MissingParameter"),
         (401, {"Code": "InvalidParameter", "Message": "x", "RequestId": "R"}, "InvalidParameter"),
-    ],
-)
+    ])
 def test_unreadable_or_error_answers_are_unavailable(status, body, code):
     with pytest.raises(IdentityCheckUnavailable) as caught:
         interpret_verify_response(httpx.Response(status, json=body))

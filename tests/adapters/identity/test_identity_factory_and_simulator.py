@@ -27,8 +27,7 @@ def test_builds_the_aliyun_client_from_settings(settings):
 
 @pytest.mark.parametrize(
     ("change", "match"),
-    [({"PROVIDER": "tencent"}, "tencent"), ({"ACCESS_KEY_SECRET": ""}, "ACCESS_KEY_SECRET"), ({"PARAM_TYPE": "sm2"}, "PARAM_TYPE")],
-)
+    [({"PROVIDER": "tencent"}, "tencent"), ({"ACCESS_KEY_SECRET": ""}, "ACCESS_KEY_SECRET"), ({"PARAM_TYPE": "sm2"}, "PARAM_TYPE")])
 def test_bad_configuration_is_improperly_configured(settings, change, match):
     settings.IDENTITY_CHECK = {**settings.IDENTITY_CHECK, **change}
     with pytest.raises(ImproperlyConfigured, match=match):
@@ -65,8 +64,7 @@ def test_dispatcher_mounts_the_simulator_with_the_demo_people_on_file(dev_server
 
 @pytest.mark.parametrize(
     "body",
-    [{"mode": "broken"}, {"unknown": "maybe"}, {"mode": "slow", "delay_seconds": 600}, []],
-)
+    [{"mode": "broken"}, {"unknown": "maybe"}, {"mode": "slow", "delay_seconds": 600}, []])
 def test_control_refuses_unknown_switches(dev_server, body):
     import httpx
 
@@ -76,8 +74,7 @@ def test_control_refuses_unknown_switches(dev_server, body):
 
 @pytest.mark.parametrize(
     "body",
-    [{"mobile": "1390000", "name": "甲", "id_number": "x"}, {"mobile": "13900001111", "name": ""}, {"name": "甲"}, {"mobile": "13900001111", "no_record": "yes"}],
-)
+    [{"mobile": "1390000", "name": "甲", "id_number": "x"}, {"mobile": "13900001111", "name": ""}, {"name": "甲"}, {"mobile": "13900001111", "no_record": "yes"}])
 def test_subscribers_refuses_incomplete_records(dev_server, body):
     import httpx
 

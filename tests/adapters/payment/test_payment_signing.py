@@ -151,8 +151,7 @@ def test_verify_accepts_within_five_minutes_and_refuses_at_three_hundred_seconds
         (lambda h, b: ({**h, "Wechatpay-Signature": "%%%"}, b), "bad_signature"),
         (lambda h, b: ({**h, "Wechatpay-Signature-Type": "WECHATPAY2-SM2-WITH-SM3"}, b), "bad_signature"),
         (lambda h, b: ({**h, "Wechatpay-Timestamp": "１７９５７４４８００"}, b), "stale_timestamp"),
-    ],
-)
+    ])
 def test_verify_refusals(dev_keys, platform_keys, change, reason):
     body = b'{"prepay_id":"wx1"}'
     headers, sent = change(_signed(dev_keys, body), body)

@@ -158,8 +158,7 @@ def test_good_raw_order_then_query_with_encoded_path(raw, dev_keys):
         ({"attach": "x" * 129}, "PARAM_ERROR"),
         ({"scene_info": {}}, "PARAM_ERROR"),
         ({"appid": "wx_other"}, "APPID_MCHID_NOT_MATCH"),
-    ],
-)
+    ])
 def test_field_rules(raw, changes, code):
     response = raw("POST", "/v3/pay/transactions/jsapi", _order(**changes))
 

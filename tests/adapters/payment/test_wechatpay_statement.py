@@ -93,8 +93,7 @@ def test_parser_reads_payments_and_refunds_by_column_name():
         (HEADER + "\n" + _trade("2026-11-27 10:00:00", "42", "SB01", "SUCCESS", "380.001", "0.00") + "\n" + SUMMARY + "\n`1").encode(),
         (HEADER + "\n" + _trade("27/11/2026 10:00", "42", "SB01", "SUCCESS", "380.00", "0.00") + "\n" + SUMMARY + "\n`1").encode(),
         "交易时间".encode("gbk"),
-    ],
-)
+    ])
 def test_parser_refuses_malformed_files(content):
     assert pytest.raises(PaymentError, parse_trade_bill, content).value.code == "BILL_MALFORMED"
 

@@ -69,8 +69,7 @@ def _raise(exc: Exception):
         (httpx.ReadTimeout("slow"), "timeout"),
         (httpx.ConnectError("refused"), "unreachable"),
         (httpx.RemoteProtocolError("bad"), "transport"),
-    ],
-)
+    ])
 def test_transport_errors_raise_provider_unavailable(exc, kind, caplog):
     caplog.set_level(logging.INFO, logger="shebao.adapters")
     with OutgoingHttp(provider="p", timeout=1, transport=_raise(exc)) as http, pytest.raises(ProviderUnavailable) as caught:

@@ -43,8 +43,7 @@ def test_ok_gives_the_biz_id():
         (200, None, SmsError, "InvalidResponse", True),
         (404, None, SmsError, "InvalidResponse", False),
         (503, None, SmsError, "InvalidResponse", True),
-    ],
-)
+    ])
 def test_errors_are_split_into_rate_limited_retryable_and_final(status, body, kind, code, retryable):
     with pytest.raises(SmsError) as caught:
         interpret_send_response(_answer(status, body, text="<html>not json</html>"))
@@ -60,8 +59,7 @@ def test_errors_are_split_into_rate_limited_retryable_and_final(status, body, ki
         ("isv.BUSINESS_LIMIT_CONTROL", "触发天级流控Permits:10", "day"),
         ("isv.BUSINESS_LIMIT_CONTROL", "业务限流", ""),
         ("isv.DAY_LIMIT_CONTROL", "触发日发送限额", "account_day"),
-    ],
-)
+    ])
 def test_flow_control_refusal_names_its_window(code, message, window):
     """The service tells the person which limit and when; the window comes from Aliyun's message."""
     with pytest.raises(SmsRateLimited) as caught:

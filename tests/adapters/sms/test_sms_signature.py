@@ -94,8 +94,7 @@ def test_post_signature_equals_hmac_sha1_computed_by_hand():
 
 @pytest.mark.parametrize(
     ("raw", "encoded"),
-    [("a b", "a%20b"), ("a*b", "a%2Ab"), ("a~b", "a~b"), ("-_.", "-_."), ("+/=&", "%2B%2F%3D%26"), ("税", "%E7%A8%8E")],
-)
+    [("a b", "a%20b"), ("a*b", "a%2Ab"), ("a~b", "a~b"), ("-_.", "-_."), ("+/=&", "%2B%2F%3D%26"), ("税", "%E7%A8%8E")])
 def test_percent_encode_follows_aliyun_rules(raw, encoded):
     assert percent_encode(raw) == encoded
 

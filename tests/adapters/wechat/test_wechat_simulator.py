@@ -53,8 +53,7 @@ def test_authorize_page_offers_personas_without_script(sim_server) -> None:
         ({"scope": "snsapi_login"}, "scope 参数错误或没有 scope 权限"),
         ({"state": "a-b"}, "state 参数错误"),
         ({"state": "x" * 129}, "state 参数错误"),
-    ],
-)
+    ])
 def test_bad_authorize_parameters_show_link_cannot_be_opened(sim_server, changes, hint: str) -> None:
     page = _authorize(sim_server, **changes)
     assert page.status_code == 200

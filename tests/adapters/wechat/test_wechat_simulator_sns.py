@@ -151,8 +151,7 @@ def test_userinfo_for_a_snsapi_base_token_is_48001(sim_server, browser) -> None:
 
 @pytest.mark.parametrize(
     "change, errcode",
-    [({"access_token": "forged"}, 40001), ({"openid": "o" + "x" * 27}, 40003), ({"expired": "1"}, 42001)],
-)
+    [({"access_token": "forged"}, 40001), ({"openid": "o" + "x" * 27}, 40003), ({"expired": "1"}, 42001)])
 def test_userinfo_checks_the_token_like_auth(sim_server, browser, clock, change: dict, errcode: int) -> None:
     token = _login(sim_server, browser, scope="snsapi_userinfo")
     if change.pop("expired", None):
