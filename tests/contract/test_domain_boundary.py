@@ -66,14 +66,30 @@ def test_a_domain_imports_no_core_and_no_adapter_implementation(domain):
 
 def test_the_rule_itself():
     assert PORT_PACKAGES == ["core", "identity", "payment", "sms", "wechat"]
-    allowed = ["shebao.adapters.core", "shebao.adapters.core.port", "shebao.adapters.payment", "shebao.common.identity",
-               "shebao.reference.models"]
-    refused = ["shebao.core", "shebao.core.models", "shebao.adapters.core.embedded", "shebao.adapters.payment.wechatpay",
-               "shebao.adapters.sms.simulator", "shebao.adapters.http", "shebao.adapters.loopback"]
+    allowed = [
+        "shebao.adapters.core",
+        "shebao.adapters.core.port",
+        "shebao.adapters.payment",
+        "shebao.common.identity",
+        "shebao.reference.models",
+    ]
+    refused = [
+        "shebao.core",
+        "shebao.core.models",
+        "shebao.adapters.core.embedded",
+        "shebao.adapters.payment.wechatpay",
+        "shebao.adapters.sms.simulator",
+        "shebao.adapters.http",
+        "shebao.adapters.loopback",
+    ]
     assert [m for m in allowed if forbidden(m)] == []
     assert [m for m in refused if not forbidden(m)] == []
     assert imported_modules_of("from shebao.adapters import http, core\nimport shebao.core.models") == [
-        "shebao.adapters", "shebao.adapters.http", "shebao.adapters.core", "shebao.core.models"]
+        "shebao.adapters",
+        "shebao.adapters.http",
+        "shebao.adapters.core",
+        "shebao.core.models",
+    ]
 
 
 def test_the_embedded_core_is_imported_only_by_its_adapter_and_the_demo_tooling():

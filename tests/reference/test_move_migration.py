@@ -39,17 +39,35 @@ def _seed_before(old):
     database has it already when migrating back relabelled it)."""
     city = old.get_model("core", "City").objects.create(division_code="459900", name="测试市")
     itype = old.get_model("core", "InsuranceType").objects.create(
-        code="99999-T", name="测试险种", person_type="flexible", collection_item_code="99999", collection_item="测试",
-        collection_subitem_code="999990000", collection_subitem="测试", default_rate=Decimal("0.1000"))
+        code="99999-T",
+        name="测试险种",
+        person_type="flexible",
+        collection_item_code="99999",
+        collection_item="测试",
+        collection_subitem_code="999990000",
+        collection_subitem="测试",
+        default_rate=Decimal("0.1000"),
+    )
     old.get_model("core", "Agency").objects.create(code="SB459900", name="测试社保局", city=city)
     old.get_model("rules", "ContributionRule").objects.create(
-        city=city, insurance_type=itype, contribution_year=2026, valid_from=dt.date(2026, 1, 1), calculation="fixed",
-        declaration_mode="self", grades=["100.00"], rate=Decimal("0"), collection_opens_on=dt.date(2026, 1, 1),
-        policy_ref="测试文号", approved_by="测试", created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+        city=city,
+        insurance_type=itype,
+        contribution_year=2026,
+        valid_from=dt.date(2026, 1, 1),
+        calculation="fixed",
+        declaration_mode="self",
+        grades=["100.00"],
+        rate=Decimal("0"),
+        collection_opens_on=dt.date(2026, 1, 1),
+        policy_ref="测试文号",
+        approved_by="测试",
+        created_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
     ContentType = old.get_model("contenttypes", "ContentType")
     content_type, _ = ContentType.objects.get_or_create(app_label="core", model="city")
     permission, _ = old.get_model("auth", "Permission").objects.get_or_create(
-        codename="change_city", content_type=content_type, defaults={"name": "Can change 地市"})
+        codename="change_city", content_type=content_type, defaults={"name": "Can change 地市"}
+    )
     old.get_model("auth", "Group").objects.create(name="参考数据维护").permissions.add(permission)
     return city.pk, itype.pk
 
@@ -78,8 +96,11 @@ def test_migrating_forward_keeps_rows_foreign_keys_and_permissions():
 def test_the_move_runs_no_schema_change():
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
-    for app, name in [("reference", "0001_city_and_insurance_type_from_core"), ("rules", "0003_rule_fks_to_reference"),
-                      ("core", "0004_city_and_insurance_type_to_reference")]:
+    for app, name in [
+        ("reference", "0001_city_and_insurance_type_from_core"),
+        ("rules", "0003_rule_fks_to_reference"),
+        ("core", "0004_city_and_insurance_type_to_reference"),
+    ]:
         state = executor.loader.project_state((app, name), at_end=False)
         with connection.schema_editor(collect_sql=True, atomic=False) as editor:
             executor.loader.graph.nodes[(app, name)].apply(state, editor, collect_sql=True)

@@ -23,7 +23,9 @@ class Migration(migrations.Migration):
         migrations.SeparateDatabaseAndState(
             state_operations=[
                 migrations.AlterField("agency", "city", _fk("reference.city", related_name="agencies", verbose_name="地市")),
-                migrations.AlterField("taxoffice", "city", _fk("reference.city", related_name="tax_offices", verbose_name="地市")),
+                migrations.AlterField(
+                    "taxoffice", "city", _fk("reference.city", related_name="tax_offices", verbose_name="地市")
+                ),
                 migrations.AlterField("payer", "city", _fk("reference.city", verbose_name="参保地")),
                 migrations.AlterField("enrolment", "insurance_type", _fk("reference.insurancetype", verbose_name="险种")),
                 migrations.AlterField("declaration", "insurance_type", _fk("reference.insurancetype", verbose_name="险种")),

@@ -59,7 +59,14 @@ class Migration(migrations.Migration):
                         ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                         ("code", models.CharField(max_length=16, unique=True, verbose_name="险种代码")),
                         ("name", models.CharField(max_length=32, verbose_name="险种名称")),
-                        ("person_type", models.CharField(choices=[("resident", "城乡居民"), ("flexible", "灵活就业人员")], max_length=16, verbose_name="适用人员")),
+                        (
+                            "person_type",
+                            models.CharField(
+                                choices=[("resident", "城乡居民"), ("flexible", "灵活就业人员")],
+                                max_length=16,
+                                verbose_name="适用人员",
+                            ),
+                        ),
                         ("collection_item_code", models.CharField(max_length=16, verbose_name="征收项目代码")),
                         ("collection_item", models.CharField(max_length=32, verbose_name="征收项目")),
                         ("collection_subitem_code", models.CharField(max_length=16, verbose_name="征收品目代码")),

@@ -19,12 +19,22 @@ class Migration(migrations.Migration):
                 migrations.AlterField(
                     model_name="contributionrule",
                     name="city",
-                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="contribution_rules", to="reference.city", verbose_name="地市"),
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contribution_rules",
+                        to="reference.city",
+                        verbose_name="地市",
+                    ),
                 ),
                 migrations.AlterField(
                     model_name="contributionrule",
                     name="insurance_type",
-                    field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="contribution_rules", to="reference.insurancetype", verbose_name="险种"),
+                    field=models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contribution_rules",
+                        to="reference.insurancetype",
+                        verbose_name="险种",
+                    ),
                 ),
             ],
             database_operations=[],

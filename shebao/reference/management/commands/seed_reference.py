@@ -15,7 +15,9 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **opts):
         for code, name in [reference_data.REGION, *reference_data.CITIES]:
-            City.objects.update_or_create(division_code=code, defaults={"name": name, "is_region_level": code == reference_data.REGION[0]})
+            City.objects.update_or_create(
+                division_code=code, defaults={"name": name, "is_region_level": code == reference_data.REGION[0]}
+            )
         for code, name, ptype, item_code, item, sub_code, sub, rate in reference_data.INSURANCE_TYPES:
             InsuranceType.objects.update_or_create(
                 code=code,
