@@ -19,7 +19,7 @@ urlpatterns = [
     path("m/<str:key>", web_views.module, name="module"),
     path("manual", web_views.manual, name="manual"),
     path("accounts/", include("shebao.accounts.urls")),
-    path("query/", include("shebao.core.urls")),
+    path("query/", include("shebao.query.urls")),
     path("fees/", include("shebao.fees.urls")),
     path("verify/<str:code>", fees_views.receipt_verify, name="receipt_verify"),
     path("api/", api.urls),

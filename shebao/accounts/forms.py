@@ -15,7 +15,7 @@ from shebao.common.validators import (
     validate_person_name,
     validate_sms_code,
 )
-from shebao.core.models import IdType, PersonType
+from shebao.reference.models import IdType, PersonType
 
 INPUT = {"class": "weui-input"}
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 
 from shebao.common.fields import BlindIndexField, EncryptedTextField
-from shebao.core.models import IdType, PersonType
+from shebao.reference.models import IdType, PersonType
 
 
 class AccountManager(BaseUserManager):

@@ -20,8 +20,8 @@ from shebao.common import crypto
 from shebao.common.actor import Actor, AuthMethod
 from shebao.common.hashers import password_check_slot
 from shebao.common.idempotency import fingerprint, idempotency_claim, idempotency_complete
+from shebao.common.identity import identity_index
 from shebao.common.masking import mask_address, mask_id_number, mask_mobile, mask_name
-from shebao.core.selectors import identity_index
 
 logger = logging.getLogger("shebao.accounts")
 

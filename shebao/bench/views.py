@@ -12,7 +12,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 
 from shebao.accounts.views import citizen_required
-from shebao.core.models import City
+from shebao.reference.models import City
 
 
 def one_query(request):

@@ -28,7 +28,7 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 
 # ------------------------------------------------------------------ ID types
-# The codes of ``shebao.core.models.IdType`` (mirrored here so this module does
+# The codes of ``shebao.reference.models.IdType`` (mirrored here so this module does
 # not import models; tests/common/test_validators.py keeps the two in step).
 RESIDENT_ID = "201"  # 居民身份证
 HK_MO_RESIDENCE = "237"  # 港澳居民居住证

@@ -1,15 +1,10 @@
-"""Back office views of the embedded core: reference data (editable by staff)
-and tax receipts (read-only; no personal data in lists)."""
+"""Back office views of the embedded core: agencies and tax offices (editable by
+staff) and tax receipts (read-only; no personal data in lists)."""
 
 from django.contrib import admin
 
 from shebao.common.admin_base import ReadOnlyAdmin
-from shebao.core.models import Agency, City, InsuranceType, TaxOffice, TaxReceipt
-
-
-@admin.register(City)
-class CityAdmin(admin.ModelAdmin):
-    list_display = ("division_code", "name", "is_region_level")
+from shebao.core.models import Agency, TaxOffice, TaxReceipt
 
 
 @admin.register(Agency)
@@ -22,11 +17,6 @@ class AgencyAdmin(admin.ModelAdmin):
 class TaxOfficeAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "city")
     list_filter = ("city",)
-
-
-@admin.register(InsuranceType)
-class InsuranceTypeAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "person_type", "collection_item", "collection_subitem", "default_rate")
 
 
 @admin.register(TaxReceipt)

@@ -5,8 +5,3 @@ class CoreConfig(AppConfig):
     name = "shebao.core"
     label = "core"
     verbose_name = "内置核心系统"
-
-    def ready(self):
-        from shebao.core.selectors import watch_reference_tables
-
-        watch_reference_tables()

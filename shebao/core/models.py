@@ -1,46 +1,15 @@
 """The embedded core (内置核心系统): what the province's core social-insurance-fee
 system (金三社保费核心系统) holds, kept in our own database when no real core is
-configured. Later businesses (declarations, tax receipts, agreements, batch
-lists) extend this package. Reference data first, then the payer and their
-enrolments."""
+configured: agencies and tax offices, the payer and their enrolments,
+declarations and tax receipts. The national reference data (cities, insurance
+types, document and person types) is ``shebao.reference``'s."""
 
 from __future__ import annotations
 
 from django.db import models
 
 from shebao.common.fields import BlindIndexField, EncryptedTextField
-
-
-class PersonType(models.TextChoices):
-    RESIDENT = "resident", "城乡居民"
-    FLEXIBLE = "flexible", "灵活就业人员"
-
-
-class IdType(models.TextChoices):
-    """Documents a natural person can hold (GB/T 2261.x style codes in comments)."""
-
-    RESIDENT_ID = "201", "居民身份证"
-    HK_MO_RESIDENCE = "237", "港澳居民居住证"
-    TW_RESIDENCE = "238", "台湾居民居住证"
-    HK_MO_PERMIT = "233", "港澳居民来往内地通行证"
-    TW_PERMIT = "210", "台湾居民来往大陆通行证"
-    FOREIGN_PR = "208", "外国人永久居留身份证"
-    PASSPORT = "227", "外国护照"
-
-
-class City(models.Model):
-    """A city of Guangxi (or the autonomous-region level) with its division code (GB/T 2260)."""
-
-    division_code = models.CharField("行政区划代码", max_length=6, unique=True)
-    name = models.CharField("名称", max_length=32)
-    is_region_level = models.BooleanField("自治区本级", default=False)
-
-    class Meta:
-        verbose_name = verbose_name_plural = "地市"
-        ordering = ["division_code"]
-
-    def __str__(self) -> str:
-        return self.name
+from shebao.reference.models import City, IdType, InsuranceType, PersonType
 
 
 class Agency(models.Model):
@@ -67,26 +36,6 @@ class TaxOffice(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "主管税务机关"
-        ordering = ["code"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class InsuranceType(models.Model):
-    """An insurance type (险种) with its collection item and sub-item (征收项目/征收品目)."""
-
-    code = models.CharField("险种代码", max_length=16, unique=True)
-    name = models.CharField("险种名称", max_length=32)
-    person_type = models.CharField("适用人员", max_length=16, choices=PersonType.choices)
-    collection_item_code = models.CharField("征收项目代码", max_length=16)
-    collection_item = models.CharField("征收项目", max_length=32)
-    collection_subitem_code = models.CharField("征收品目代码", max_length=16)
-    collection_subitem = models.CharField("征收品目", max_length=32)
-    default_rate = models.DecimalField("默认费率", max_digits=6, decimal_places=4)
-
-    class Meta:
-        verbose_name = verbose_name_plural = "险种"
         ordering = ["code"]
 
     def __str__(self) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from shebao.adapters.core.port import PayerProfile
-from shebao.core.reference_data import INSURANCE_TYPES
+from shebao.reference.reference_data import INSURANCE_TYPES
 from shebao.rules.calculator import Decision, PayerFacts, Refusal, calculate_contribution, payable_periods
 from shebao.rules.money import ZERO
 from shebao.rules.periods import FeePeriod

@@ -21,11 +21,11 @@ from shebao.adapters.core import get_core
 from shebao.adapters.payment import get_payment_channel
 from shebao.common import clock, crypto
 from shebao.common.actor import remember_step_up, request_actor
-from shebao.core.selectors import insurance_type_names
 from shebao.fees import selectors, services
 from shebao.fees.forms import DeclareForm
 from shebao.fees.models import AttemptState, OrderState
 from shebao.fees.quotes import declare_options, default_periods, months_overview, quote
+from shebao.reference.selectors import insurance_type_names
 from shebao.rules.periods import FeePeriod
 
 

@@ -31,10 +31,10 @@ class DeclarationMode(models.TextChoices):
 class ContributionRule(models.Model):
     """A version of the rule for one city × contribution year × insurance type."""
 
-    city = models.ForeignKey("core.City", on_delete=models.PROTECT, related_name="contribution_rules", verbose_name="地市")
+    city = models.ForeignKey("reference.City", on_delete=models.PROTECT, related_name="contribution_rules", verbose_name="地市")
     contribution_year = models.PositiveSmallIntegerField("缴费年度")
     insurance_type = models.ForeignKey(
-        "core.InsuranceType", on_delete=models.PROTECT, related_name="contribution_rules", verbose_name="险种"
+        "reference.InsuranceType", on_delete=models.PROTECT, related_name="contribution_rules", verbose_name="险种"
     )
     valid_from = models.DateField("生效日期", help_text="含当日")
     valid_to = models.DateField("失效日期", null=True, blank=True, help_text="不含当日；留空表示长期有效")

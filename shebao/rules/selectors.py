@@ -78,7 +78,7 @@ _all_rules: ProcessCache[dict[tuple[str, str], tuple[RuleSnapshot, ...]]] = Proc
 
 def watch_rule_tables() -> None:
     """Connect the cache to the tables its snapshots are built from (RulesConfig.ready)."""
-    from shebao.core.models import City, InsuranceType
+    from shebao.reference.models import City, InsuranceType
 
     _all_rules.watch(ContributionRule, City, InsuranceType)
 

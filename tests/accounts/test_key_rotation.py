@@ -29,9 +29,9 @@ from shebao.archive.services import archive_append
 from shebao.archive.verify import verify_archive
 from shebao.common import clock, crypto
 from shebao.common.crypto import DecryptionError
+from shebao.common.identity import identity_index
 from shebao.common.idgen import make_resident_id
 from shebao.common.management.commands import rotate_field_keys
-from shebao.core.selectors import identity_index
 from tests import actors
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 
 from shebao.common import refcache
-from shebao.core.models import City, InsuranceType
-from shebao.core.selectors import insurance_type_id, insurance_type_names
+from shebao.reference.models import City, InsuranceType
+from shebao.reference.selectors import insurance_type_id, insurance_type_names
 from shebao.rules.models import ContributionRule
 from shebao.rules.selectors import rule_get, rules_open
 

@@ -12,7 +12,7 @@ from stdnum.cn import ric
 
 from shebao.common import validators as v
 from shebao.common.idgen import make_resident_id
-from shebao.core.models import IdType
+from shebao.reference.models import IdType
 from tests.strategies import REFERENCE_TODAY, birth_dates, division_codes, resident_id_bodies, valid_resident_ids
 
 TODAY = REFERENCE_TODAY  # 2025-12-31

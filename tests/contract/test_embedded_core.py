@@ -12,9 +12,10 @@ from django.db import connection
 
 from shebao.adapters.core.embedded import EmbeddedCore
 from shebao.common import crypto
+from shebao.common.identity import identity_index
 from shebao.common.idgen import make_resident_id
-from shebao.core.models import Agency, Enrolment, IdType, InsuranceType, Payer, PersonType, TaxOffice
-from shebao.core.selectors import identity_index
+from shebao.core.models import Agency, Enrolment, Payer, TaxOffice
+from shebao.reference.models import IdType, InsuranceType, PersonType
 from tests.contract.core_contract import CoreContract, MonthlyItem, SeededPerson
 
 _seq = itertools.count(1)

@@ -23,5 +23,5 @@ def test_money_records_are_read_only(staff_client, model):
 
 
 def test_reference_data_is_listed(staff_client, reference_data):
-    page = staff_client.get("/admin/core/city/").content.decode()
+    page = staff_client.get("/admin/reference/city/").content.decode()
     assert "南宁市" in page and "450100" in page

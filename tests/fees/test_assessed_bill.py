@@ -10,8 +10,8 @@ from django.db import connection
 
 from shebao.accounts.models import Account
 from shebao.adapters.core import get_core
+from shebao.common.identity import identity_index
 from shebao.core.models import Declaration
-from shebao.core.selectors import identity_index
 from shebao.fees import services
 from shebao.fees.models import PaymentAttempt, PaymentOrder
 from tests import actors

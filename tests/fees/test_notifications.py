@@ -15,9 +15,9 @@ from django.db import connection
 from shebao.accounts.models import Account
 from shebao.adapters.core import get_core
 from shebao.archive.models import ArchiveRecord
+from shebao.common.identity import identity_index
 from shebao.core.demo_data import DEMO_PEOPLE, demo_id
 from shebao.core.models import TaxReceipt
-from shebao.core.selectors import identity_index
 from shebao.fees import services
 from shebao.fees.models import (
     AttemptState,

@@ -41,8 +41,8 @@ def test_reached_states_show_their_times_and_no_expectation():
 
 
 def test_the_fee_domain_imports_no_core_adapter():
-    """Only the port and ``get_core`` (shebao.adapters.core itself) may be imported. (The
-    reference data still comes from ``shebao.core``: docs/architecture.md, its own app.)"""
+    """Only the port and ``get_core`` (shebao.adapters.core itself) may be imported (every
+    domain: tests/contract/test_domain_boundary.py)."""
     allowed = {"shebao.adapters.core", "shebao.adapters.core.port"}
     offenders = []
     for path in Path(shebao.fees.__file__).parent.rglob("*.py"):

@@ -9,7 +9,7 @@ from typing import Any
 
 from shebao.accounts.models import Account
 from shebao.common import crypto
-from shebao.core.models import City, InsuranceType
+from shebao.reference.models import City, InsuranceType
 from shebao.rules.models import ContributionRule
 from shebao.rules.periods import FeePeriod
 from shebao.rules.snapshot import PayerFacts, RuleSnapshot

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from shebao.audit.models import AuditEvent
-from shebao.core.models import City, InsuranceType
+from shebao.reference.models import City, InsuranceType
 from shebao.rules.models import ContributionRule
 from shebao.rules.selectors import rule_get, rule_snapshot, rule_versions
 from shebao.rules.services import rule_new_version, rule_save

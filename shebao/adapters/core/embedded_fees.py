@@ -19,6 +19,7 @@ from django.db.models import FilteredRelation, Q
 from shebao.adapters.core.port import CoreConflict, DeclarationInfo, DeclarationRequest, PayerProfile, TaxReceiptInfo
 from shebao.common import crypto
 from shebao.common.clock import SHANGHAI
+from shebao.common.identity import identity_index
 from shebao.common.states import transition, transition_locked_rows
 from shebao.core.models import (
     Declaration,
@@ -31,7 +32,7 @@ from shebao.core.models import (
     TaxReceipt,
     TaxReceiptState,
 )
-from shebao.core.selectors import identity_index, insurance_type_id, insurance_type_names
+from shebao.reference.selectors import insurance_type_id, insurance_type_names
 
 REMIT_MIN_DELAY = dt.timedelta(hours=2)
 _RECEIPT_PAYER = ("payer", "payer__agency", "payer__tax_office")  # what _receipt_info reads

@@ -16,7 +16,7 @@ average wage; every derivation is written into the row's source_note):
   with no groups.
 
 Runs on a fresh database before seed_demo: the cities and the insurance type
-are created with get_or_create from shebao/core/reference_data.py (plain
+are created with get_or_create from shebao/reference/reference_data.py (plain
 data), so seed_demo's update_or_create later finds them.
 """
 
@@ -102,7 +102,7 @@ def _values(row):
 
 
 def _reference(apps):
-    from shebao.core import reference_data
+    from shebao.reference import reference_data
 
     City = apps.get_model("core", "City")
     InsuranceType = apps.get_model("core", "InsuranceType")

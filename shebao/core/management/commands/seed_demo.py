@@ -1,4 +1,5 @@
-"""Load Guangxi reference data and the demo people (idempotent)."""
+"""Load Guangxi reference data (``seed_reference``), the embedded core's agencies and
+tax offices, the demo rules and the demo people (idempotent)."""
 
 from __future__ import annotations
 
@@ -11,20 +12,10 @@ from django.db import transaction
 from shebao.accounts.models import Account
 from shebao.accounts.otp import mobile_index
 from shebao.common import clock, crypto
+from shebao.common.identity import identity_index
 from shebao.core import demo_data, reference_data
-from shebao.core.models import (
-    Agency,
-    City,
-    Declaration,
-    DeclarationLine,
-    DeclarationMode,
-    Enrolment,
-    IdType,
-    InsuranceType,
-    Payer,
-    TaxOffice,
-)
-from shebao.core.selectors import identity_index
+from shebao.core.models import Agency, Declaration, DeclarationLine, DeclarationMode, Enrolment, Payer, TaxOffice
+from shebao.reference.models import City, IdType, InsuranceType
 
 
 class Command(BaseCommand):
@@ -35,7 +26,8 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **opts):
-        self._reference()
+        call_command("seed_reference", stdout=self.stdout)
+        self._agencies_and_tax_offices()
         call_command("load_demo_rules", stdout=self.stdout)
         if not opts["no_people"]:
             created = sum(self._person(p) for p in demo_data.DEMO_PEOPLE)
@@ -43,21 +35,15 @@ class Command(BaseCommand):
             self._assessed_declarations()
         self.stdout.write(self.style.SUCCESS("参考数据已载入"))
 
-    def _reference(self) -> None:
+    def _agencies_and_tax_offices(self) -> None:
         for code, name in [reference_data.REGION, *reference_data.CITIES]:
-            city, _ = City.objects.update_or_create(division_code=code, defaults={"name": name, "is_region_level": code == reference_data.REGION[0]})
+            city = City.objects.get(division_code=code)
             a_code, a_name = reference_data.agency_for(code, name)
             Agency.objects.update_or_create(code=a_code, defaults={"name": a_name, "city": city})
             t_code, t_name = reference_data.tax_office_for(code, name)
             TaxOffice.objects.update_or_create(code=t_code, defaults={"name": t_name, "city": city})
         for code, name, division in reference_data.DISTRICT_TAX_OFFICES:
             TaxOffice.objects.update_or_create(code=code, defaults={"name": name, "city": City.objects.get(division_code=division)})
-        for code, name, ptype, item_code, item, sub_code, sub, rate in reference_data.INSURANCE_TYPES:
-            InsuranceType.objects.update_or_create(
-                code=code,
-                defaults={"name": name, "person_type": ptype, "collection_item_code": item_code, "collection_item": item,
-                          "collection_subitem_code": sub_code, "collection_subitem": sub, "default_rate": rate},
-            )
 
     def _person(self, p) -> int:
         name, ptype, division, _, mobile, tax_code, special, insurance_codes, has_account, has_core = p

@@ -1,7 +1,7 @@
 """Load the demo contribution rules for the current year (idempotent).
 
 Demo data, not real policy (policy_ref "演示数据（非真实政策）"): for every city
-of shebao/core/reference_data.py and the autonomous-region level, contribution
+of shebao/reference/reference_data.py and the autonomous-region level, contribution
 year 2026 for the five insurance types, and year 2027 for the two resident
 types (residents pay next year's fees from the autumn). Needs the reference
 data of ``seed_demo``. A rule that already has any version for its
@@ -18,8 +18,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from shebao.common import clock
-from shebao.core import reference_data
-from shebao.core.models import City, InsuranceType
+from shebao.reference import reference_data
+from shebao.reference.models import City, InsuranceType
 from shebao.rules.models import Calculation, ContributionRule, DeclarationMode
 from shebao.rules.money import quantize_yuan
 

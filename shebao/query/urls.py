@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shebao.core import views
+from shebao.query import views
 
 app_name = "query"
 urlpatterns = [
