@@ -39,6 +39,7 @@ class Reason:
     CHAIN_BROKEN = "链断裂"
     SIGNATURE_INVALID = "签名无效"
     DECRYPTION_FAILED = "解密失败"
+    HEAD_MISMATCH = "与外部签名头不符"
 
 
 class AppendOnlyError(Exception):
