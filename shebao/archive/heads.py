@@ -168,6 +168,9 @@ def heads_check(kind: str, *, path: Path | None = None) -> list[Problem]:
     size = model.objects.order_by("-last_seq").values_list("last_seq", flat=True).first() or 0
     problems = list(read.problems)
     for head in read.heads:
+        if head.get("log") != kind:
+            problems.append(Problem(int(head["last_seq"]), Reason.HEAD_MISMATCH, f"{path.name} 中有 {head.get('log')} 的签名头，不是 {kind} 的"))
+            continue
         problem = _head_problem(head, seals, size)
         if problem:
             problems.append(problem)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
+import statistics
 import threading
 import time
 from dataclasses import dataclass, field
@@ -38,11 +39,14 @@ from shebao.common import clock
 
 KINDS = ("baseline", "append")
 PLAIN_TABLE = "bench_plain"
+HEAD_TABLE = "bench_head"
 
 
 def plain_table_create() -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE IF NOT EXISTS {PLAIN_TABLE} (id bigserial PRIMARY KEY, n integer NOT NULL)")
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {HEAD_TABLE} (id integer PRIMARY KEY, n bigint NOT NULL)")
+        cursor.execute(f"INSERT INTO {HEAD_TABLE} (id, n) VALUES (1, 0) ON CONFLICT DO NOTHING")
 
 
 def baseline_tx(n: int) -> None:
@@ -76,7 +80,18 @@ def append_tx(n: int) -> None:
                      subject_ref=f"bill_bench_{n}", now=now)
 
 
-_TX = {"baseline": baseline_tx, "append": append_tx}
+def locked_tx(n: int) -> None:
+    """The design before the sealer, for comparison: the same two appends with one shared
+    head row locked first and updated last (every payer in one line until commit)."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT n FROM {HEAD_TABLE} WHERE id = 1 FOR UPDATE")
+        append_tx(n)
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {HEAD_TABLE} SET n = n + 1 WHERE id = 1")
+
+
+_TX = {"baseline": baseline_tx, "append": append_tx, "locked": locked_tx}
 
 
 @dataclass
@@ -177,21 +192,23 @@ def measure_sealer(kind: str) -> dict:
     return {"log": kind, "sealed": sealed, "seconds": elapsed, "per_second": sealed / elapsed if elapsed else math.inf}
 
 
-def run_all(*, thread_counts: list[int], rounds: int, seconds: float, max_per_window: int, backlog: int) -> dict:
+def run_all(*, thread_counts: list[int], rounds: int, seconds: float, max_per_window: int, backlog: int,
+            locked: bool = False) -> dict:
     """The whole benchmark on the current database (migrated, PostgreSQL): appends per thread
-    count, then the sealer, with a baseline window just before it for a ratio."""
+    count (with ``locked``, also the old design's shared head row), then the sealer."""
     audit_logger = logging.getLogger("shebao.audit")
     level = audit_logger.level
     audit_logger.setLevel(logging.WARNING)
+    kinds = (*KINDS, "locked") if locked else KINDS
     try:
         plain_table_create()
-        appends = {n: measure_appends(threads=n, rounds=rounds, seconds=seconds, max_per_window=max_per_window) for n in thread_counts}
+        appends = {n: measure_appends(threads=n, rounds=rounds, seconds=seconds, max_per_window=max_per_window, kinds=kinds)
+                   for n in thread_counts}
         pending = top_up(backlog)
-        before = measure_appends(threads=1, rounds=1, seconds=seconds, max_per_window=max_per_window, kinds=("baseline",))[0]
         sealer = [measure_sealer(kind) for kind in ("archive", "audit")]
     finally:
         audit_logger.setLevel(level)
-    return {"appends": appends, "pending": pending, "sealer": sealer, "sealer_baseline": before}
+    return {"appends": appends, "pending": pending, "sealer": sealer}
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -200,35 +217,43 @@ def _pct(values: list[float], p: float) -> float:
 
 
 def summarise(result: dict) -> dict:
-    """Per thread count: each kind's tx/s over all rounds, p50/p99 ms, the ratio, and each
-    round's ratio (to see how steady it was)."""
+    """Per thread count: each kind's tx/s over all rounds and p50/p99 ms; per kind but the
+    baseline, its ratio (baseline tx/s ÷ its tx/s), each round's ratio and their median."""
     rows = {}
     for n, windows in result["appends"].items():
-        kinds = {k: [w for w in windows if w.kind == k] for k in KINDS}
-        rate = {k: sum(w.committed for w in ws) / sum(w.seconds for w in ws) for k, ws in kinds.items()}
-        lat = {k: [x for w in ws for x in w.latencies_ms] for k, ws in kinds.items()}
-        rows[n] = {
-            **{f"{k}_tx_s": rate[k] for k in KINDS},
-            **{f"{k}_p50_ms": _pct(lat[k], 50) for k in KINDS},
-            **{f"{k}_p99_ms": _pct(lat[k], 99) for k in KINDS},
-            "ratio": rate["baseline"] / rate["append"] if rate["append"] else math.inf,
-            "capped": any(w.capped for w in windows),
-            "round_ratios": [b.rate / a.rate if a.committed else math.inf for b, a in zip(kinds["baseline"], kinds["append"], strict=True)],
-        }
+        kinds = {}
+        for w in windows:
+            kinds.setdefault(w.kind, []).append(w)
+        row: dict = {"capped": any(w.capped for w in windows)}
+        for k, ws in kinds.items():
+            latencies = [x for w in ws for x in w.latencies_ms]
+            row[k] = {"tx_s": sum(w.committed for w in ws) / sum(w.seconds for w in ws),
+                      "p50_ms": _pct(latencies, 50), "p99_ms": _pct(latencies, 99)}
+        for k in kinds:
+            if k != "baseline":
+                rounds = [b.rate / w.rate if w.committed else math.inf for b, w in zip(kinds["baseline"], kinds[k], strict=True)]
+                row[k].update(ratio=row["baseline"]["tx_s"] / row[k]["tx_s"] if row[k]["tx_s"] else math.inf,
+                              round_ratios=rounds, median_ratio=statistics.median(rounds))
+        rows[n] = row
     return rows
 
 
 def render(result: dict) -> str:
     rows = summarise(result)
-    lines = ["threads  baseline tx/s  append tx/s  ratio  (rounds)            baseline p50/p99 ms  append p50/p99 ms"]
-    for n, r in rows.items():
-        rounds = " ".join(f"{x:.2f}" for x in r["round_ratios"])
-        lines.append(f"{n:>7}  {r['baseline_tx_s']:>13.0f}  {r['append_tx_s']:>11.0f}  {r['ratio']:>5.2f}  ({rounds:<18})"
-                     f"  {r['baseline_p50_ms']:>6.2f} / {r['baseline_p99_ms']:<8.2f}    {r['append_p50_ms']:>6.2f} / {r['append_p99_ms']:.2f}"
-                     + ("  (count bound reached: tx/s understated)" if r["capped"] else ""))
-    base = result["sealer_baseline"].rate
-    lines.append(f"sealer, backlog {result['pending']} entries per log (baseline 1 thread just before: {base:.0f} tx/s):")
+    lines = ["threads  kind      tx/s   p50 ms   p99 ms  ratio  median  round ratios"]
+    for n, row in rows.items():
+        for k in ("baseline", "append", "locked"):
+            if k not in row:
+                continue
+            r = row[k]
+            ratios = (f"{r['ratio']:>5.2f}  {r['median_ratio']:>6.2f}  " + " ".join(f"{x:.2f}" for x in r["round_ratios"])) if "ratio" in r else ""
+            lines.append(f"{n:>7}  {k:<8} {r['tx_s']:>5.0f}  {r['p50_ms']:>7.2f}  {r['p99_ms']:>7.2f}  {ratios}")
+        if row["capped"]:
+            lines.append("         (count bound reached: tx/s understated)")
+    top = max(rows)
+    peak = rows[top]["append"]["tx_s"]
+    lines.append(f"sealer, backlog {result['pending']} entries per log, against {peak:.0f} append tx/s with {top} threads:")
     for s in result["sealer"]:
         lines.append(f"  {s['log']:<8} {s['sealed']:>6} sealed in {s['seconds']:.2f} s = {s['per_second']:.0f} entries/s"
-                     f" ({s['per_second'] / base:.1f}× the baseline's tx/s)")
+                     f" ({s['per_second'] / peak:.2f}× that append rate)")
     return "\n".join(lines)

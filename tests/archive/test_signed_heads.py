@@ -184,3 +184,11 @@ def test_a_heads_file_that_does_not_exist_is_refused(tmp_path):
 
     assert not ok
     assert output == f"签名头文件不存在：{tmp_path / 'missing.jsonl'}"
+
+
+def test_the_other_logs_heads_file_is_refused(two_batches_exported):
+    ok, output = run("verify_archive", "--heads", str(heads_path("audit")))
+
+    assert not ok
+    assert "seq 3：与外部签名头不符（audit-heads.jsonl 中有 audit 的签名头，不是 archive 的）" in output
+    assert "seq 5：与外部签名头不符（audit-heads.jsonl 中有 audit 的签名头，不是 archive 的）" in output
