@@ -73,6 +73,14 @@ def _last_line(handle: Any) -> str:
     return last
 
 
+def _parsed(line: str) -> Any:
+    """A line of a heads file as JSON; None for an empty or damaged one (a new head is appended)."""
+    try:
+        return json.loads(line) if line.strip() else None
+    except ValueError:
+        return None
+
+
 def _fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
@@ -96,8 +104,7 @@ def head_export(kind: str, *, directory: Path | None = None) -> dict[str, Any] |
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+", encoding="utf-8") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        last = _last_line(handle)
-        if last and json.loads(last) == head:
+        if _parsed(_last_line(handle)) == head:
             return None
         handle.write(canonical_json(head) + "\n")
         handle.flush()
