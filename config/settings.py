@@ -288,6 +288,9 @@ SHEBAO_SM2_PRIVATE_KEY = _secrets["SHEBAO_SM2_PRIVATE_KEY"]
 SIMULATORS_ENABLED = os.environ.get("SIMULATORS_ENABLED", "0" if PRODUCTION else "1") == "1"
 SELF_URL = os.environ.get("SHEBAO_SELF_URL", f"http://127.0.0.1:{PORT}")
 SIM_STATE_DIR = Path(os.environ.get("SIM_STATE_DIR", VAR_DIR / "sim"))
+# The signed heads of the archive and audit log copied out of the database (manage.py
+# export_signed_heads, hourly): in production a path on other storage than the database's.
+SEAL_HEAD_EXPORT_DIR = Path(os.environ.get("SEAL_HEAD_EXPORT_DIR", VAR_DIR / "seal-heads"))
 
 SMS = {
     "PROVIDER": os.environ.get("SMS_PROVIDER", "aliyun"),

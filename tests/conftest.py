@@ -33,6 +33,13 @@ def _fresh_rate_limits():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _own_seal_head_dir(tmp_path, settings):
+    """Each test exports signed heads to its own directory, so verify never reads heads
+    that another test's (rolled-back) database exported."""
+    settings.SEAL_HEAD_EXPORT_DIR = tmp_path / "seal-heads"
+
+
 @dataclass
 class Simulators:
     url: str

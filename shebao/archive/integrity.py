@@ -26,8 +26,7 @@ from django.db import connection, models, transaction
 
 from shebao.common import crypto
 
-GENESIS_HASH = "0" * 64
-"""The ``prev_hash`` of seq 1."""
+GENESIS_HASH = "0" * 64  # the prev_hash of seq 1
 
 _SUITES = {"SM3": "sm", "SHA256": "intl"}
 
@@ -39,6 +38,7 @@ class Reason:
     CHAIN_BROKEN = "链断裂"
     SIGNATURE_INVALID = "签名无效"
     DECRYPTION_FAILED = "解密失败"
+    HEAD_MISMATCH = "与外部签名头不符"
 
 
 class AppendOnlyError(Exception):
@@ -257,9 +257,7 @@ def seal_log(
                 row.seq, row.prev_hash = seq, prev_hash
                 row.chain_hash = prev_hash = link_hash(link_parts(row), algorithm=row.digest_algorithm)
                 leaves.append(row.chain_hash)
-            # The base QuerySet: AppendOnlyQuerySet refuses update(); only the sealer
-            # fills the three seal-time columns, once, of rows still unsealed.
-            models.QuerySet(log_model).bulk_update(rows, ["seq", "prev_hash", "chain_hash"], batch_size=500)
+            _fill_seal_columns(log_model, rows)
             algorithm = crypto.digest_algorithm()
             seal = seal_model(
                 first_seq=first_seq,
@@ -272,6 +270,16 @@ def seal_log(
             seal.signature = crypto.sign(seal.signed_text().encode("utf-8"))
             seal.save()
             total += len(rows)
+
+
+def _fill_seal_columns(log_model: type[models.Model], rows: list[Any]) -> None:
+    """The sealer's one write to log rows (AppendOnlyQuerySet refuses update()), where still unsealed:
+    one UPDATE per row in a pipelined ``executemany`` (``bulk_update``'s CASE WHEN cost ~9/10 of the time)."""
+    sql = f"UPDATE {connection.ops.quote_name(log_model._meta.db_table)} SET seq = %s, prev_hash = %s, chain_hash = %s"
+    with connection.cursor() as cursor:
+        cursor.executemany(sql + " WHERE id = %s AND seq IS NULL", [(r.seq, r.prev_hash, r.chain_hash, r.pk) for r in rows])
+        if rows and cursor.rowcount != len(rows):
+            raise SealError(f"签名时有 {len(rows) - cursor.rowcount} 条记录已被其他进程写入序号，本批次已回滚")
 
 
 def _adopt_legacy(log_model: type[models.Model], link_parts: Callable[[Any], list[Any]]) -> list[str]:

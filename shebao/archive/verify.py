@@ -4,10 +4,13 @@ snapshot, every link and chain hash recomputed, every service signature checked.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.db import connection
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
+from shebao.archive.heads import heads_check
 from shebao.archive.integrity import ChainWalker, Problem, Reason, link_hash, merkle_root, suite_for, verify_chain
 from shebao.archive.models import ArchiveRecord, ArchiveSeal
 from shebao.archive.services import archive_link_parts
@@ -39,13 +42,20 @@ def _check_record(row: ArchiveRecord, walker: ChainWalker) -> None:
         walker.problems.append(Problem(seq, Reason.SIGNATURE_INVALID, "服务签名验证失败"))
 
 
-def verify_archive() -> ChainWalker:
+def verify_archive(*, heads: Path | None = None) -> ChainWalker:
     """Check the whole archive; ``.ok``, ``.checked`` and ``.problems`` (by seq).
+
+    Then every signed head exported outside the database (``heads``, by default the
+    archive's file in ``SEAL_HEAD_EXPORT_DIR`` when there is one) must still be in it
+    unchanged: deleting the newest batches with their rows is named by the head.
 
     The ciphertext is read as plain text (not through the field) so that one
     undecryptable row is reported as 解密失败 instead of stopping the walk."""
     rows = ArchiveRecord.objects.defer("snapshot").annotate(snapshot_ciphertext=Cast("snapshot", output_field=TextField()))
-    return verify_chain(log_model=ArchiveRecord, seal_model=ArchiveSeal, check_row=_check_record, rows=rows)
+    walker = verify_chain(log_model=ArchiveRecord, seal_model=ArchiveSeal, check_row=_check_record, rows=rows)
+    walker.problems.extend(heads_check("archive", path=heads))
+    walker.problems.sort(key=lambda p: p.seq)
+    return walker
 
 
 def record_is_sealed_intact(record: ArchiveRecord) -> bool | None:

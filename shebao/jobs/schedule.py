@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
+from shebao.archive import tasks as archive_tasks
 from shebao.common import clock
 from shebao.jobs import tasks
 from shebao.jobs.models import PeriodicRun
@@ -61,6 +62,8 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic(tasks.close_stale_payments, dt.timedelta(minutes=5)),
     Periodic(tasks.advance_treasury_states, dt.timedelta(minutes=5)),
     Periodic(tasks.purge_expired, dt.timedelta(hours=1)),
+    # the latest signed heads copied outside the database (SEAL_HEAD_EXPORT_DIR)
+    Periodic(archive_tasks.export_signed_heads, dt.timedelta(hours=1)),
     # Daily from 10:30 Shanghai, when the channel's statement of the day before is out.
     Periodic(tasks.reconcile_day, dt.timedelta(days=1), offset=SHANGHAI_OFFSET - dt.timedelta(hours=10, minutes=30),
              kwargs=_yesterday),

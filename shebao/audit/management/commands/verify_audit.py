@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -12,8 +13,16 @@ from shebao.audit.verify import verify_audit
 class Command(BaseCommand):
     help = "校验审计日志：序号连续、前后链接、每条链哈希重算、每个签名批次的默克尔根与 SM2 签名；报告等待签名的条数（REQUIREMENTS §7）。"
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--heads", type=Path, metavar="FILE",
+            help="外部保存的签名头文件（export_signed_heads 写出的 JSON 行）；默认读 SEAL_HEAD_EXPORT_DIR 中的文件（如有）",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
-        result = verify_audit()
+        if options["heads"] is not None and not options["heads"].is_file():
+            raise CommandError(f"签名头文件不存在：{options['heads']}")
+        result = verify_audit(heads=options["heads"])
         if result.pending:
             self.stdout.write(f"等待签名：{result.pending} 条（已提交，签名任务 seal_logs 将在数秒内处理）")
         if result.ok:
