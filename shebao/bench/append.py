@@ -36,6 +36,7 @@ from shebao.archive.services import archive_append, seal_pending
 from shebao.audit.models import AuditEvent
 from shebao.audit.services import audit_record
 from shebao.common import clock
+from shebao.common.actor import Actor
 
 KINDS = ("baseline", "append")
 PLAIN_TABLE = "bench_plain"
@@ -76,7 +77,7 @@ def append_tx(n: int) -> None:
     with transaction.atomic():
         archive_append(business_type="payment", business_ref=f"pay-bench-{n}", subject_ref=f"acct_bench_{n % 997}",
                        data=payment_snapshot(n), now=now)
-        audit_record(actor=None, actor_kind="system", action="fees.payment.credited", subject_type="bill",
+        audit_record(actor=Actor.system("bench_append"), action="fees.payment.credited", subject_type="bill",
                      subject_ref=f"bill_bench_{n}", now=now)
 
 

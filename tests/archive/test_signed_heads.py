@@ -18,6 +18,7 @@ from shebao.archive.tasks import export_signed_heads
 from shebao.audit.models import AuditEvent, AuditSeal
 from shebao.audit.services import audit_record
 from shebao.common import crypto
+from shebao.common.actor import Actor
 from tests.archive.factories import archived_business
 from tests.audit.factories import FROZEN_NOW, seal_all
 
@@ -45,7 +46,7 @@ def lines(path: Path) -> list[dict]:
 def append_both(first: int, count: int) -> None:
     for n in range(first, first + count):
         archived_business(n)
-        audit_record(actor=None, actor_kind="system", action="fees.paid", subject_ref=f"pay-{n}", now=FROZEN_NOW)
+        audit_record(actor=Actor.system("test"), action="fees.paid", subject_ref=f"pay-{n}", now=FROZEN_NOW)
     seal_all()
 
 
