@@ -117,7 +117,7 @@ def send_sms_code(request, *, mobile: str, purpose: SmsPurpose) -> SmsSend:
         return SmsSend(False, status=429, retry_after=wait, wait=wait)
     now = clock.now()
     try:
-        otp_send(mobile=mobile, purpose=purpose, now=now, request_id=request_actor(request).request_id)
+        otp_send(mobile=mobile, purpose=purpose, now=now, request_id=getattr(request, "request_id", ""))
     except OtpError as exc:
         messages.error(request, str(exc))
         if exc.retry_after:

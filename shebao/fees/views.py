@@ -69,7 +69,8 @@ def declare(request):
     today = clock.today()
     data = request.POST if request.method == "POST" else None
     form, ctx = _declare_form(request, profile, today, data)
-    ctx.update({"form": form, "profile": profile, "step_up_fresh": request_actor(request).step_up_fresh(now)})
+    actor = request_actor(request)
+    ctx.update({"form": form, "profile": profile, "step_up_fresh": actor.step_up_fresh(now)})
     if data is None:
         return render(request, "fees/declare.html", ctx)
     action = request.POST.get("action", "quote")
@@ -91,7 +92,6 @@ def declare(request):
         return sms.apply(render(request, "fees/declare.html", ctx))
     if action != "confirm" or not q.allowed:  # a refusal (e.g. a month already paid) comes before any SMS code
         return render(request, "fees/declare.html", ctx, status=400 if action == "confirm" else 200)
-    actor = request_actor(request)
     if not ctx["step_up_fresh"]:
         try:
             actor = account_services.step_up_verify(actor=actor, code=d["sms_code"], now=now)

@@ -5,12 +5,9 @@ their rows, or a seal rewritten, is named by the head it contradicts."""
 from __future__ import annotations
 
 import json
-from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import CommandError, call_command
-from django.db import connection
 
 from shebao.archive.heads import heads_path
 from shebao.archive.models import ArchiveRecord, ArchiveSeal
@@ -20,23 +17,12 @@ from shebao.audit.services import audit_record
 from shebao.common import crypto
 from shebao.common.actor import Actor
 from tests.archive.factories import archived_business
-from tests.audit.factories import FROZEN_NOW, seal_all
+from tests.audit.factories import FROZEN_NOW, raw_sql, run_command, seal_all
 
 pytestmark = pytest.mark.django_db
 
 
-def run(command: str, *args: str) -> tuple[bool, str]:
-    out = StringIO()
-    try:
-        call_command(command, *args, stdout=out)
-    except CommandError as exc:
-        return False, out.getvalue() + str(exc)
-    return True, out.getvalue()
-
-
-def raw(sql: str, params: list | None = None) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params or [])
+run, raw = run_command, raw_sql
 
 
 def lines(path: Path) -> list[dict]:

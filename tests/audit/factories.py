@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from io import StringIO
+
+from django.core.management import CommandError, call_command
+from django.db import connection
 
 from shebao.accounts.models import Account
 from shebao.common import crypto
@@ -35,3 +39,19 @@ def account_create(*, is_staff: bool = False, is_superuser: bool = False) -> Acc
     account.set_password("correct horse battery staple")
     account.save()
     return account
+
+
+def run_command(command: str, *args: str) -> tuple[bool, str]:
+    """(succeeded, output) of a management command such as verify_audit / verify_archive."""
+    out = StringIO()
+    try:
+        call_command(command, *args, stdout=out)
+    except CommandError as exc:
+        return False, out.getvalue() + str(exc)
+    return True, out.getvalue()
+
+
+def raw_sql(sql: str, params: list | None = None) -> None:
+    """Change the log behind the ORM's back, as an attacker with database access would."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])

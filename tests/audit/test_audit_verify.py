@@ -6,28 +6,20 @@ from __future__ import annotations
 from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
-from django.db import connection
+from django.core.management import call_command
 
 from shebao.audit.services import audit_record
 from tests import actors
-from tests.audit.factories import FROZEN_NOW, seal_all
+from tests.audit.factories import FROZEN_NOW, raw_sql, run_command, seal_all
 
 pytestmark = pytest.mark.django_db
 
 
 def run_verify() -> tuple[bool, str]:
-    out = StringIO()
-    try:
-        call_command("verify_audit", stdout=out)
-    except CommandError as exc:
-        return False, out.getvalue() + str(exc)
-    return True, out.getvalue()
+    return run_command("verify_audit")
 
 
-def raw(sql: str, params: list | None = None) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params or [])
+raw = raw_sql
 
 
 @pytest.fixture
