@@ -46,8 +46,11 @@ class Simulators:
     state_dir: Path
 
     def last_code(self, mobile: str) -> str | None:
+        """The newest code the gateway delivered to ``mobile``, once the queued SMS are sent."""
         from shebao.adapters.sms.simulator import latest_code
+        from tests.jobs.inline import send_queued_sms
 
+        send_queued_sms()
         return latest_code(self.state_dir / "sms.sqlite3", mobile)
 
     def control(self, system: str, **switches) -> None:
@@ -73,8 +76,11 @@ class Simulators:
         return read_calls(self.state_dir / "identity.sqlite3")
 
     def messages(self, mobile: str | None = None) -> list[dict]:
+        """What the gateway delivered (to ``mobile``), once the queued SMS are sent."""
         from shebao.adapters.sms.simulator import read_outbox
+        from tests.jobs.inline import send_queued_sms
 
+        send_queued_sms()
         return read_outbox(self.state_dir / "sms.sqlite3", phone=mobile)
 
 

@@ -66,9 +66,20 @@ class SmsPurpose(models.TextChoices):
     STEP_UP = "step_up", "办理业务确认"
 
 
+class SmsSendState(models.TextChoices):
+    QUEUED = "queued", "发送中"
+    SENT = "sent", "已发送"
+    FAILED = "failed", "发送失败"
+
+
 class SmsChallenge(models.Model):
     """One SMS code: bound to a number and a purpose, stored hashed, single use,
-    5 minutes, at most 5 wrong tries (ASVS v5.0.0-6.5.1..6.6.3)."""
+    5 minutes, at most 5 wrong tries (ASVS v5.0.0-6.5.1..6.6.3).
+
+    The code goes out by a job (``shebao.accounts.tasks.send_sms_code``): until the gateway
+    took it, the number and the code wait on this row encrypted for it (``mobile``,
+    ``code_sealed``), never in the job's arguments; once sent (or failed) both are erased
+    and only the hash stays. ``send_error`` is the refusal in the person's words."""
 
     public_id = models.CharField(max_length=32, unique=True)
     mobile_index = BlindIndexField(db_index=True)
@@ -79,6 +90,11 @@ class SmsChallenge(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     provider_ref = models.CharField(max_length=64, blank=True)
+    send_state = models.CharField(max_length=8, choices=SmsSendState.choices, default=SmsSendState.QUEUED)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_error = models.CharField(max_length=100, blank=True)
+    mobile = EncryptedTextField(blank=True)
+    code_sealed = EncryptedTextField(blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["mobile_index", "created_at"], name="sms_mobile_created_idx")]
@@ -87,14 +103,35 @@ class SmsChallenge(models.Model):
         return f"验证码 {self.public_id}"
 
 
+class SmsNotice(models.Model):
+    """One notice by SMS (e.g. 手机号已变更 to the old number), sent by a job
+    (``shebao.accounts.tasks.send_sms_notice``); the number waits encrypted on the row and
+    is erased once the gateway answered. ``params`` hold only what the message shows
+    (masked values)."""
+
+    public_id = models.CharField(max_length=32, unique=True)
+    notice = models.CharField(max_length=32)
+    subject_ref = models.CharField(max_length=64, blank=True)
+    mobile = EncryptedTextField(blank=True)
+    mobile_masked = models.CharField(max_length=16)
+    params = models.JSONField(default=dict)
+    request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+    send_state = models.CharField(max_length=8, choices=SmsSendState.choices, default=SmsSendState.QUEUED)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_error = models.CharField(max_length=100, blank=True)
+    provider_ref = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"短信通知 {self.notice} {self.mobile_masked}"
+
+
 class SmsNumberGate(models.Model):
     """One row per mobile number that was ever sent a code: the lock that makes the
-    per-number send limits race-free (``otp.otp_send`` locks it, checks the limits,
-    and marks a send in flight before it calls the gateway)."""
+    per-number send limits race-free (``otp.otp_send`` locks it, checks the limits and
+    creates the challenge that counts, in one transaction)."""
 
     mobile_index = BlindIndexField(unique=True)
-    sending_since = models.DateTimeField(null=True, blank=True)  # a send in flight (None: none)
-    sending_token = models.CharField(max_length=32, blank=True)
 
     def __str__(self) -> str:
         return f"短信发送锁 {self.pk}"

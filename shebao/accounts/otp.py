@@ -7,15 +7,16 @@ the number and the purpose; after 5 wrong tries the code is dead and a new one i
 Per-number send limits are the gateway's own (Aliyun's defaults for verification codes,
 which the simulator plays): 1 a minute, ``OTP_MAX_PER_HOUR`` (5) an hour, ``OTP_MAX_PER_DAY``
 (10) a calendar day in China. The service keeps the same books (every ``SmsChallenge`` row
-is one message the gateway accepted), so it refuses before the gateway would and can say
-why and when; a refusal the gateway still gives (books out of step, e.g. a send that timed
-out but left) is mapped to the same kind of message with the longest wait it can mean.
+that is queued or sent is one message), so it refuses before the gateway would and can say
+why and when; a refusal the gateway still gives (books out of step) is recorded on the
+challenge in the same kind of words, with the longest wait it can mean.
 
-Race-free: ``otp_send`` locks the number's ``SmsNumberGate`` row (``select_for_update``),
-checks the limits and marks a send in flight in one short transaction, and only then
-calls the gateway; a concurrent send to the same number sees the mark and is refused,
-so of N simultaneous requests exactly one reaches the gateway. The per-client limits
-(IP, session, overall) are the views' (``shebao.accounts.views.send_sms_code``)."""
+Sent by a job: ``otp_send`` checks the limits and creates the challenge under the number's
+``SmsNumberGate`` row lock and enqueues ``send_sms_code`` in the same transaction; the job
+(``otp_deliver``) calls the gateway, retries what is retryable with backoff, and records the
+outcome on the row, which the page that asked polls (``otp_send_status``). The code is
+never in the job's arguments: it waits on the row encrypted, and is erased once sent. The
+per-client limits (IP, session, overall) are the views' (``shebao.accounts.views.send_sms_code``)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
-from shebao.accounts.models import SmsChallenge, SmsNumberGate, SmsPurpose
+from shebao.accounts.models import SmsChallenge, SmsNumberGate, SmsPurpose, SmsSendState
 from shebao.adapters.sms import get_sms_gateway
 from shebao.adapters.sms.port import SmsError, SmsRateLimited
 from shebao.common import crypto
@@ -103,39 +104,14 @@ def _sends(index: str, now: dt.datetime) -> list[dt.datetime]:
     """The accepted sends to the number that any limit still counts."""
     today, _ = _next_gateway_midnight(now)
     since = min(today, now - HOUR, now - dt.timedelta(seconds=settings.OTP_MIN_INTERVAL_SECONDS))
-    return list(SmsChallenge.objects.filter(mobile_index=index, created_at__gte=since).values_list("created_at", flat=True))
+    return list(SmsChallenge.objects.filter(mobile_index=index, created_at__gte=since).exclude(send_state=SmsSendState.FAILED)
+                .values_list("created_at", flat=True))
 
 
 def otp_resend_wait(*, mobile: str, now: dt.datetime) -> int:
     """Seconds until another code may be asked for ``mobile`` (0: now); for the countdown."""
     refusal = _limit_refusal(_sends(mobile_index(mobile), now), now)
     return refusal.retry_after if refusal else 0
-
-
-def _in_flight_seconds() -> float:
-    """How long a send in flight blocks the number: the gateway call's timeout and a
-    margin; a mark older than that (a process died mid-send) is ignored."""
-    return float(settings.SMS.get("TIMEOUT_SECONDS", 5)) + 10
-
-
-def _reserve(*, index: str, now: dt.datetime) -> str:
-    """Lock the number's gate row, check the limits, mark a send in flight; returns its token."""
-    with transaction.atomic():
-        SmsNumberGate.objects.bulk_create([SmsNumberGate(mobile_index=index)], ignore_conflicts=True)
-        gate = SmsNumberGate.objects.select_for_update().get(mobile_index=index)
-        if gate.sending_since is not None and abs((now - gate.sending_since).total_seconds()) < _in_flight_seconds():
-            raise OtpError("验证码正在发送，请稍候查收短信，不必重复获取", retry_after=max(1, settings.OTP_MIN_INTERVAL_SECONDS))
-        refusal = _limit_refusal(_sends(index, now), now)
-        if refusal is not None:
-            raise refusal
-        token = secrets.token_hex(16)
-        SmsNumberGate.objects.filter(pk=gate.pk).update(sending_since=now, sending_token=token)
-    return token
-
-
-def _release(*, index: str, token: str) -> None:
-    """Clear this send's in-flight mark (only its own: the token must match)."""
-    SmsNumberGate.objects.filter(mobile_index=index, sending_token=token).update(sending_since=None, sending_token="")
 
 
 def _gateway_refusal(exc: SmsRateLimited, now: dt.datetime) -> OtpError:
@@ -151,38 +127,103 @@ def _gateway_refusal(exc: SmsRateLimited, now: dt.datetime) -> OtpError:
 
 
 def otp_send(*, mobile: str, purpose: SmsPurpose | str, now: dt.datetime, request_id: str = "") -> SmsChallenge:
-    """Send a fresh code to ``mobile`` for ``purpose``; earlier unused codes of
-    the same number and purpose stop working. Raises ``OtpError`` (with ``retry_after``
-    for a limit) and then nothing was sent. Call it outside a transaction: the in-flight
-    mark must be visible to concurrent requests while the gateway is called."""
+    """Make a fresh code for ``mobile`` and ``purpose`` and queue its SMS (the job
+    ``send_sms_code``, enqueued in the same transaction: a code is either made and queued,
+    or neither); earlier unused codes of the same number and purpose stop working.
+    Raises ``OtpError`` (with ``retry_after`` for a limit) and then nothing was made.
+
+    Race-free: the number's gate row is locked while the limits are checked and the
+    challenge that counts in them is created, so of N simultaneous requests exactly one
+    is queued. A challenge counts from the moment it is queued; one the gateway refused
+    (``failed``) does not."""
+    from shebao.accounts.tasks import send_sms_code
+
     index = mobile_index(mobile)
-    token = _reserve(index=index, now=now)
     code = f"{secrets.randbelow(10**6):06d}"
-    try:
-        result = get_sms_gateway().send_code(mobile=mobile, code=code, request_id=request_id)
-    except BaseException as exc:
-        _release(index=index, token=token)
-        if isinstance(exc, SmsRateLimited):
-            logger.warning("sms refused by gateway flow control", extra={"mobile": mask_mobile(mobile), "code": exc.code, "window": exc.window})
-            raise _gateway_refusal(exc, now) from exc
-        if isinstance(exc, SmsError):
-            logger.warning("sms send failed", extra={"mobile": mask_mobile(mobile), "code": exc.code, "retryable": exc.retryable})
-            raise OtpError("短信发送失败，请稍后重试") from exc
-        raise
     with transaction.atomic():
+        SmsNumberGate.objects.bulk_create([SmsNumberGate(mobile_index=index)], ignore_conflicts=True)
+        SmsNumberGate.objects.select_for_update().get(mobile_index=index)
+        refusal = _limit_refusal(_sends(index, now), now)
+        if refusal is not None:
+            raise refusal
         SmsChallenge.objects.filter(mobile_index=index, purpose=purpose, used_at__isnull=True).update(used_at=now)
-        challenge = SmsChallenge.objects.create(
+        challenge = SmsChallenge(
             public_id=crypto.random_token(),
             mobile_index=index,
             purpose=purpose,
             code_hash=crypto.hash_secret(code),
             created_at=now,
             expires_at=now + dt.timedelta(seconds=settings.OTP_TTL_SECONDS),
-            provider_ref=result.provider_ref[:64],
+            send_state=SmsSendState.QUEUED,
+            mobile=mobile,
+            code_sealed=code,
         )
-        _release(index=index, token=token)
-    logger.info("sms code sent", extra={"mobile": mask_mobile(mobile), "purpose": str(purpose)})
+        challenge.save()
+        send_sms_code.enqueue(challenge_id=challenge.public_id, request_id=request_id)
+    logger.info("sms code queued", extra={"mobile": mask_mobile(mobile), "purpose": str(purpose)})
     return challenge
+
+
+SEND_FAILED_MESSAGE = "短信发送失败，请稍后重新获取验证码"
+EXPIRED_UNSENT_MESSAGE = "验证码未能及时发出，请重新获取验证码"
+
+
+def _finish(challenge: SmsChallenge, *, state: SmsSendState, now: dt.datetime, error: str = "", provider_ref: str = "") -> bool:
+    """Record the send's outcome once: only a still-queued challenge changes (a second run
+    of the job finds it done); the number and the code are erased."""
+    return bool(SmsChallenge.objects.filter(pk=challenge.pk, send_state=SmsSendState.QUEUED).update(
+        send_state=state, sent_at=now if state == SmsSendState.SENT else None, send_error=error[:100],
+        provider_ref=provider_ref[:64], mobile="", code_sealed="",
+    ))
+
+
+def otp_deliver(*, challenge_id: str, now: dt.datetime, request_id: str = "", last_try: bool = False) -> str:
+    """Hand a queued code to the gateway (the job ``send_sms_code``); the state it leaves.
+
+    Safe to run again: a challenge already sent or failed is left alone. A run killed
+    between the gateway's answer and the update sends the same code once more when the job
+    is run again (harmless: one more message with the code the person is waiting for).
+    A retryable gateway error is raised for the job to retry with backoff, unless
+    ``last_try``; flow control and final errors are recorded in the person's words."""
+    challenge = SmsChallenge.objects.filter(public_id=challenge_id).first()
+    if challenge is None or challenge.send_state != SmsSendState.QUEUED:
+        return challenge.send_state if challenge else "missing"
+    if challenge.used_at is not None or challenge.expires_at <= now:
+        _finish(challenge, state=SmsSendState.FAILED, now=now, error=EXPIRED_UNSENT_MESSAGE)
+        return SmsSendState.FAILED
+    mobile = challenge.mobile
+    try:
+        result = get_sms_gateway().send_code(mobile=mobile, code=challenge.code_sealed, request_id=request_id)
+    except SmsRateLimited as exc:
+        logger.warning("sms refused by gateway flow control", extra={"mobile": mask_mobile(mobile), "code": exc.code, "window": exc.window})
+        _finish(challenge, state=SmsSendState.FAILED, now=now, error=str(_gateway_refusal(exc, now)))
+        return SmsSendState.FAILED
+    except SmsError as exc:
+        logger.warning("sms send failed", extra={"mobile": mask_mobile(mobile), "code": exc.code, "retryable": exc.retryable})
+        if exc.retryable and not last_try:
+            raise
+        _finish(challenge, state=SmsSendState.FAILED, now=now, error=SEND_FAILED_MESSAGE)
+        return SmsSendState.FAILED
+    _finish(challenge, state=SmsSendState.SENT, now=now, provider_ref=result.provider_ref)
+    logger.info("sms code sent", extra={"mobile": mask_mobile(mobile), "purpose": challenge.purpose})
+    return SmsSendState.SENT
+
+
+@dataclass(frozen=True)
+class SmsStatus:
+    """Where a code's SMS stands, for the page that asked for it."""
+
+    state: str  # queued / sent / failed
+    message: str = ""
+
+
+def otp_send_status(*, challenge_id: str, now: dt.datetime) -> SmsStatus:
+    challenge = SmsChallenge.objects.filter(public_id=challenge_id).only("send_state", "send_error", "expires_at").first()
+    if challenge is None:
+        return SmsStatus(SmsSendState.FAILED, EXPIRED_UNSENT_MESSAGE)
+    if challenge.send_state == SmsSendState.QUEUED and challenge.expires_at <= now:
+        return SmsStatus(SmsSendState.FAILED, EXPIRED_UNSENT_MESSAGE)
+    return SmsStatus(challenge.send_state, challenge.send_error)
 
 
 @dataclass(frozen=True)
@@ -198,6 +239,7 @@ def otp_consume(*, mobile: str, purpose: SmsPurpose | str, code: str, now: dt.da
     challenge = (
         SmsChallenge.objects.select_for_update()
         .filter(mobile_index=mobile_index(mobile), purpose=purpose, used_at__isnull=True, expires_at__gt=now)
+        .exclude(send_state=SmsSendState.FAILED)
         .order_by("-created_at")
         .first()
     )

@@ -11,7 +11,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 
 from shebao.accounts import throttle
-from shebao.accounts.models import Account, SmsPurpose, WechatBinding
+from shebao.accounts.models import Account, SmsNotice, SmsPurpose, SmsSendState, WechatBinding
 from shebao.accounts.otp import OtpError, mobile_index, otp_consume
 from shebao.adapters.identity import IdentityCheckUnavailable, IdentityOutcome, IdentityVerdict, get_identity_check
 from shebao.archive.services import archive_append
@@ -262,37 +262,81 @@ def account_change_mobile(*, actor: Actor, new_mobile: str, sms_code: str, passw
                 actor=actor, action="account.change_mobile", subject_type="account", subject_ref=account.public_id,
                 changes={"mobile": {"old": mask_mobile(old), "new": mask_mobile(new_mobile)}}, now=now,
             )
+            _queue_mobile_changed_notice(actor=actor, account=account, old_mobile=old, now=now)
     if error:
         raise AccountError(error)
     _after_mobile_change(actor=actor, account=account, old_mobile=old, now=now)
 
 
 def _after_mobile_change(*, actor: Actor, account: Account, old_mobile: str, now: dt.datetime) -> None:
-    """End the account's other sessions (the current one stays) and send the old number a
-    notice, both audited. A failed notice is logged and audited, never undoes the change."""
+    """End the account's other sessions (the current one stays), audited."""
     from shebao.accounts.sessions import end_other_sessions
-    from shebao.adapters.sms import SmsError, get_sms_gateway
 
     ended = end_other_sessions(account, keep=actor.session_key)
     audit_record(
         actor=actor, action="account.sessions.end_others", subject_type="account", subject_ref=account.public_id,
         changes={"other_sessions": {"old": ended, "new": 0}}, now=now,
     )
+
+
+def _queue_mobile_changed_notice(*, actor: Actor, account: Account, old_mobile: str, now: dt.datetime) -> None:
+    """The old number is told of the change (手机号已变更), by a job queued with the change."""
     from django.utils import timezone
 
     local = timezone.localtime(now)
     params = {"time": f"{local.month}月{local.day}日{local:%H:%M}", "mobile": mask_mobile(account.mobile)}
+    sms_notice_queue(mobile=old_mobile, notice="mobile_changed", params=params, subject_ref=account.public_id,
+                     request_id=actor.request_id, now=now)
+
+
+def sms_notice_queue(*, mobile: str, notice: str, params: dict[str, str], subject_ref: str, request_id: str,
+                     now: dt.datetime) -> SmsNotice:
+    """Queue an SMS notice: its row (the number encrypted on it) and its job, in the caller's
+    transaction, so a rolled-back change sends nothing and a committed one loses nothing."""
+    from shebao.accounts.tasks import send_sms_notice
+
+    with transaction.atomic():
+        row = SmsNotice(public_id=crypto.random_token(), notice=notice, subject_ref=subject_ref, mobile=mobile,
+                        mobile_masked=mask_mobile(mobile), params=params, request_id=request_id, created_at=now)
+        row.save()
+        send_sms_notice.enqueue(notice_id=row.public_id)
+    return row
+
+
+# the audit action a notice's outcome is recorded under
+NOTICE_AUDIT_ACTIONS = {"mobile_changed": "account.change_mobile.notice"}
+
+
+def sms_notice_deliver(*, notice_id: str, now: dt.datetime, last_try: bool = False) -> str:
+    """Send a queued notice (the job ``send_sms_notice``); the state it leaves, audited.
+
+    Safe to run again: a notice already sent or failed is left alone (a run killed between
+    the gateway's answer and the update sends it once more when run again). A retryable
+    gateway error is raised for the job to retry with backoff, unless ``last_try``; a
+    final one is recorded and audited as a failure, and never undoes what was noticed."""
+    from shebao.adapters.sms import SmsError, get_sms_gateway
+
+    row = SmsNotice.objects.filter(public_id=notice_id).first()
+    if row is None or row.send_state != SmsSendState.QUEUED:
+        return row.send_state if row else "missing"
     try:
-        get_sms_gateway().send_notice(mobile=old_mobile, notice="mobile_changed", params=params, request_id=actor.request_id)
-        sent = True
+        result = get_sms_gateway().send_notice(mobile=row.mobile, notice=row.notice, params=row.params, request_id=row.request_id)
+        state, error, ref = SmsSendState.SENT, "", result.provider_ref
     except SmsError as exc:
-        logger.warning("mobile change notice not sent: %s", getattr(exc, "code", ""), extra={"subject_ref": account.public_id})
-        sent = False
-    audit_record(
-        actor=actor, action="account.change_mobile.notice", subject_type="account", subject_ref=account.public_id,
-        outcome="success" if sent else "failure", changes={"notice_to": {"old": mask_mobile(old_mobile), "new": ""}},
-        now=now,
-    )
+        logger.warning("sms notice not sent: %s", getattr(exc, "code", ""), extra={"subject_ref": row.subject_ref})
+        if exc.retryable and not last_try:
+            raise
+        state, error, ref = SmsSendState.FAILED, f"{getattr(exc, 'code', '')} {exc}".strip(), ""
+    with transaction.atomic():
+        done = SmsNotice.objects.filter(pk=row.pk, send_state=SmsSendState.QUEUED).update(
+            send_state=state, sent_at=now if state == SmsSendState.SENT else None, send_error=error[:100], provider_ref=ref[:64], mobile="")
+        if done:
+            audit_record(
+                actor=Actor.system("send_sms_notice", request_id=row.request_id), action=NOTICE_AUDIT_ACTIONS.get(row.notice, f"sms.notice.{row.notice}"),
+                subject_type="account", subject_ref=row.subject_ref, outcome="success" if state == SmsSendState.SENT else "failure",
+                changes={"notice_to": {"old": row.mobile_masked, "new": ""}}, now=now,
+            )
+    return state
 
 
 def account_update_address(*, actor: Actor, address: str, now: dt.datetime) -> None:

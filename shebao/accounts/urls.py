@@ -14,6 +14,7 @@ urlpatterns = [
     path("records", views.records, name="records"),
     path("records/<str:public_id>", views.record_detail, name="record_detail"),
     path("step-up", views.step_up, name="step_up"),
+    path("sms/status", views.sms_status, name="sms_status"),
     path("wechat/bind", wechat_views.wechat_bind_start, name="wechat_bind"),
     path("wechat/identify", wechat_views.wechat_identify_start, name="wechat_identify"),
     path("wechat/callback", wechat_views.wechat_callback, name="wechat_callback"),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from shebao.accounts import services
 from shebao.accounts.forms import AddressForm, ChangeMobileForm, CodeForm, LoginForm, MobileForm, RegisterForm
 from shebao.accounts.models import Account, SmsPurpose
-from shebao.accounts.otp import OtpError, otp_resend_wait, otp_send, wait_text
+from shebao.accounts.otp import OtpError, otp_resend_wait, otp_send, otp_send_status, wait_text
 from shebao.accounts.selectors import insured_info_for
 from shebao.common import clock, crypto, ratelimit
 from shebao.common.actor import remember_step_up, request_actor
@@ -117,15 +118,30 @@ def send_sms_code(request, *, mobile: str, purpose: SmsPurpose) -> SmsSend:
         return SmsSend(False, status=429, retry_after=wait, wait=wait)
     now = clock.now()
     try:
-        otp_send(mobile=mobile, purpose=purpose, now=now, request_id=getattr(request, "request_id", ""))
+        challenge = otp_send(mobile=mobile, purpose=purpose, now=now, request_id=getattr(request, "request_id", ""))
     except OtpError as exc:
         messages.error(request, str(exc))
         if exc.retry_after:
             return SmsSend(False, status=429, retry_after=exc.retry_after, wait=exc.retry_after)
         return SmsSend(False, status=503)
     where = f"您预留的手机 {mask_mobile(mobile)}" if purpose == SmsPurpose.LOGIN else f" {mask_mobile(mobile)}"
-    messages.success(request, f"验证码已发送至{where}，5分钟内有效")
+    request.session[SMS_PENDING_KEY] = {"id": challenge.public_id, "to": where}
+    messages.success(request, f"验证码正在发送至{where}，5分钟内有效", extra_tags="sms")
     return SmsSend(True, wait=otp_resend_wait(mobile=mobile, now=now))
+
+
+SMS_PENDING_KEY = "sms_pending"  # the code this browser asked for last: its id and where it goes
+
+
+@require_http_methods(["GET"])
+def sms_status(request):
+    """Where the last code this browser asked for stands (the notice polls it): 发送中 (and
+    poll again), 已发送, or the refusal or failure in plain words."""
+    pending = request.session.get(SMS_PENDING_KEY)
+    if not pending:
+        return HttpResponse(status=204)
+    status = otp_send_status(challenge_id=pending["id"], now=clock.now())
+    return render(request, "accounts/partials/sms_status.html", {"status": status, "to": pending["to"]})
 
 
 @require_http_methods(["GET", "POST"])

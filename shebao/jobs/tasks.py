@@ -36,6 +36,7 @@ class ReconciliationMismatch(Exception):
 
 
 @task()
+@retry_retryable
 def close_stale_payments() -> dict[str, int]:
     """The stale-payment sweep (was ``manage.py close_stale_payments``)."""
     from shebao.fees.services import attempts_close_stale
@@ -51,13 +52,15 @@ def purge_expired() -> dict[str, int]:
     store, shebao.common.ratelimit, and expire there.)"""
     from django.contrib.sessions.models import Session
 
-    from shebao.accounts.models import SmsChallenge
+    from shebao.accounts.models import SmsChallenge, SmsNotice
     from shebao.common.models import IdempotencyKey
     from shebao.jobs.models import PeriodicRun
 
     now = clock.now()
     return {
         "sms_challenges": SmsChallenge.objects.filter(created_at__lt=now - SMS_CHALLENGE_KEEP).delete()[0],
+        # a notice's outcome is in the audit log; the row only serves its job
+        "sms_notices": SmsNotice.objects.filter(created_at__lt=now - SMS_CHALLENGE_KEEP).exclude(send_state="queued").delete()[0],
         "sessions": Session.objects.filter(expire_date__lt=now).delete()[0],
         "idempotency_keys": IdempotencyKey.objects.filter(created_at__lt=now - IDEMPOTENCY_KEY_KEEP).delete()[0],
         # a period's row only has to outlive the period (the sealer's come every 10 s)
@@ -76,6 +79,7 @@ def seal_logs() -> dict[str, int]:
 
 
 @task()
+@retry_retryable
 def advance_treasury_states() -> int:
     """The embedded core's treasury steps that are due (was ``manage.py core_advance_receipts``);
     a real core advances its own, so nothing to do there."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django_tasks_db.models import DBTaskResult
 
-from shebao.accounts.models import Account
+from shebao.accounts.models import Account, SmsNotice
 from shebao.audit.models import AuditEvent
 from shebao.core.demo_data import DEMO_PASSWORD, DEMO_PEOPLE, demo_id
 
@@ -69,10 +70,25 @@ def test_change_ends_other_sessions_keeps_this_one_and_notifies_the_old_number(s
     assert AuditEvent.objects.get(action="account.change_mobile.notice").outcome == "success"
 
 
-def test_a_failed_notice_does_not_undo_the_change(sims, demo_people):
+def test_a_failed_notice_does_not_undo_the_change(sims, demo_people, settings):
+    settings.JOBS_MAX_ATTEMPTS = 1  # the notice's first try is its last: its failure is final
     client = _logged_in(ZHANG)
     client.post("/accounts/me/mobile", {"action": "send_code", "mobile": NEW})
+    code = sims.last_code(NEW)
     sims.control("sms", mode="system_error")
-    assert _change(client, sims, DEMO_PASSWORD, send=False).status_code == 302
+    response = client.post("/accounts/me/mobile", {"action": "save", "mobile": NEW, "sms_code": code, "password": DEMO_PASSWORD})
+    assert response.status_code == 302
     assert _account(ZHANG).mobile == NEW
+    assert sims.messages(ZHANG[4]) == []  # the notice's job ran and the gateway failed
     assert AuditEvent.objects.get(action="account.change_mobile.notice").outcome == "failure"
+    notice = SmsNotice.objects.get()
+    assert notice.send_state == "failed" and notice.mobile == "" and notice.mobile_masked == "138****0001"
+
+
+def test_a_change_that_fails_queues_no_notice(sims, demo_people):
+    client = _logged_in(ZHANG)
+    client.post("/accounts/me/mobile", {"action": "send_code", "mobile": NEW})
+    response = client.post("/accounts/me/mobile", {"action": "save", "mobile": NEW, "sms_code": "000000", "password": DEMO_PASSWORD})
+    assert response.status_code == 400
+    assert not SmsNotice.objects.exists()
+    assert not DBTaskResult.objects.filter(task_path__endswith="send_sms_notice").exists()

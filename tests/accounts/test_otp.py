@@ -81,10 +81,15 @@ def test_new_code_replaces_old(sims, clock):
     otp_verify(mobile=MOBILE, purpose=SmsPurpose.REGISTER, code=second, now=clock.now)
 
 
-def test_gateway_failure_gives_kind_message_and_no_challenge(sims, clock):
-    import httpx
+def test_gateway_failure_is_recorded_in_kind_words_and_the_code_is_dead(sims, clock, settings):
+    from shebao.accounts.otp import otp_resend_wait, otp_send_status
 
-    httpx.post(f"{sims.url}/sim/sms/_control", json={"mode": "system_error"}, timeout=5)
-    with pytest.raises(OtpError, match="短信发送失败，请稍后重试"):
-        otp_send(mobile=MOBILE, purpose=SmsPurpose.REGISTER, now=clock.now)
-    assert SmsChallenge.objects.count() == 0
+    settings.JOBS_MAX_ATTEMPTS = 1  # the first try is the last: the failure is final
+    sims.control("sms", mode="system_error")
+    challenge = otp_send(mobile=MOBILE, purpose=SmsPurpose.REGISTER, now=clock.now)
+    assert sims.messages(MOBILE) == []  # the job ran, the gateway failed
+    status = otp_send_status(challenge_id=challenge.public_id, now=clock.now)
+    assert (status.state, status.message) == ("failed", "短信发送失败，请稍后重新获取验证码")
+    assert otp_resend_wait(mobile=MOBILE, now=clock.now) == 0  # a failed send does not count
+    with pytest.raises(OtpError, match="已失效或未获取"):
+        otp_verify(mobile=MOBILE, purpose=SmsPurpose.REGISTER, code="000000", now=clock.now)

@@ -208,7 +208,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
     else:
         env["DATABASE_URL"] = f"sqlite:///{tmp / 'db.sqlite3'}"
         database = "sqlite"
-    proc = None
+    proc = worker = None
     try:
         _run_manage(env, "migrate", "--noinput")
         _run_manage(env, "seed_demo")
@@ -223,11 +223,17 @@ def server(tmp_path_factory) -> Iterator[Server]:
                 ],
                 cwd=ROOT, env=env, stdout=log_fh, stderr=subprocess.STDOUT,
             )  # fmt: skip
+        # the jobs worker beside it, as `make run` has (SMS go out by jobs)
+        with open(tmp / "worker.log", "wb") as worker_fh:
+            worker = subprocess.Popen([str(VENV_BIN / "python"), "manage.py", "jobs_worker", "--no-reload", "--interval", "0.2"],
+                                      cwd=ROOT, env=env, stdout=worker_fh, stderr=subprocess.STDOUT)
         srv = Server(url=f"http://127.0.0.1:{port}", pid=proc.pid, env=env, log=log, database=database)
         deadline = time.monotonic() + HEALTH_TIMEOUT
         while True:
             if proc.poll() is not None:
                 pytest.fail(f"gunicorn exited with {proc.returncode}:\n{srv.log_tail()}")
+            if worker.poll() is not None:
+                pytest.fail(f"the jobs worker exited with {worker.returncode}:\n{(tmp / 'worker.log').read_text(errors='replace')[-3000:]}")
             try:
                 status, body = srv.get("/healthz", timeout=1.0)
                 if status == 200 and json.loads(body).get("status") == "ok":
@@ -239,8 +245,9 @@ def server(tmp_path_factory) -> Iterator[Server]:
             time.sleep(0.1)
         yield srv
     finally:
-        if proc is not None:
-            _stop(proc)
+        for process in (worker, proc):
+            if process is not None:
+                _stop(process)
         if pg_name:
             _pg_admin(base_url, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 

@@ -51,6 +51,9 @@ class EmbeddedBuilder:
     def now(self) -> dt.datetime:
         return dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
 
+    def let_treasury_run(self, now: dt.datetime) -> None:
+        EmbeddedCore().receipts_advance(now=now)
+
     def treasury_follows_now(self) -> bool:
         return True
 
@@ -64,3 +67,18 @@ class TestEmbeddedCore(CoreContract):
     @pytest.fixture
     def core_impl(self, db):
         return EmbeddedCore(), EmbeddedBuilder()
+
+    def test_reading_a_receipt_saves_nothing(self, core, builder, django_assert_num_queries):
+        """The treasury steps due are shown by a read and saved only by the treasury job
+        (``receipts_advance``, run by the periodic ``advance_treasury_states``)."""
+        from shebao.core.models import TaxReceipt
+
+        person = builder.person()
+        receipt = self._pay(core, builder, person, self._declare(core, builder, person, [12]))
+        late = receipt.in_treasury_expected_at + dt.timedelta(days=1)
+        with django_assert_num_queries(2):  # the receipt with its payer, its declarations: no write
+            shown = core.tax_receipt_get(receipt_no=receipt.receipt_no, now=late)
+        assert shown.state == "in_treasury"
+        assert TaxReceipt.objects.get(receipt_no=receipt.receipt_no).state == "paid"
+        assert core.receipts_advance(now=late) == 1
+        assert TaxReceipt.objects.get(receipt_no=receipt.receipt_no).state == "in_treasury"

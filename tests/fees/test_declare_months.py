@@ -82,7 +82,7 @@ def test_step_up_code_on_the_declare_page_is_limited_per_session_with_429(client
     first = client.post("/fees/declare", {**data, "action": "send_code"})
     sent = len(sims.messages())
     second = client.post("/fees/declare", {**data, "action": "send_code"})
-    assert first.status_code == 200 and "验证码已发送" in first.content.decode()
+    assert first.status_code == 200 and "验证码正在发送" in first.content.decode()
     assert second.status_code == 429 and int(second["Retry-After"]) > 0
-    assert "获取验证码过于频繁" in second.content.decode() and "验证码已发送" not in second.content.decode()
+    assert "获取验证码过于频繁" in second.content.decode() and "验证码正在发送" not in second.content.decode()
     assert len(sims.messages()) == sent

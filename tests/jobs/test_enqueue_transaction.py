@@ -45,4 +45,4 @@ def test_committed_write_enqueues_exactly_one_job_which_a_worker_runs(run_queue)
 
     job.refresh_from_db()
     assert job.status == "SUCCESSFUL"
-    assert job.return_value == {"sms_challenges": 0, "sessions": 0, "idempotency_keys": 0, "periodic_runs": 0}  # the fresh key is kept
+    assert job.return_value == {"sms_challenges": 0, "sms_notices": 0, "sessions": 0, "idempotency_keys": 0, "periodic_runs": 0}  # the fresh key is kept

@@ -70,3 +70,34 @@ def test_final_error_fails_at_once_with_the_reason(run_queue):
     assert (job.status, len(job.worker_ids)) == ("FAILED", 1)
     assert job.exception_class_path == "shebao.adapters.payment.port.PaymentError"
     assert "渠道繁忙" in job.traceback
+
+
+# Tasks that call no adapter (no external system): the database only, nothing to retry.
+NO_ADAPTER_TASKS = {
+    "shebao.jobs.tasks.seal_logs", "shebao.jobs.tasks.purge_expired", "shebao.archive.tasks.export_signed_heads",
+}
+
+
+def _all_tasks():
+    import importlib
+    import pkgutil
+
+    from django_tasks.base import Task
+
+    import shebao
+
+    for info in pkgutil.walk_packages(shebao.__path__, "shebao."):
+        if info.name.endswith(".tasks"):
+            module = importlib.import_module(info.name)
+            yield from (value for value in vars(module).values() if isinstance(value, Task) and value.func.__module__ == info.name)
+
+
+def test_every_task_that_calls_an_adapter_retries_retryable_errors():
+    """A new task must choose: ``@retry_retryable`` (it calls a gateway, a channel or the core)
+    or a place in NO_ADAPTER_TASKS."""
+    tasks = {task.module_path: task for task in _all_tasks()}
+    assert {"shebao.accounts.tasks.send_sms_code", "shebao.jobs.tasks.reconcile_day"} <= set(tasks)
+    undecided = [path for path, task in tasks.items()
+                 if not getattr(task.func, "retries_retryable", False) and path not in NO_ADAPTER_TASKS]
+    assert undecided == []
+    assert NO_ADAPTER_TASKS <= set(tasks)

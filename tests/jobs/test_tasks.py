@@ -9,7 +9,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from shebao.accounts.models import SmsChallenge, SmsPurpose
+from shebao.accounts.models import SmsChallenge, SmsNotice, SmsPurpose
 from shebao.jobs import tasks
 from tests import actors
 
@@ -27,13 +27,17 @@ def test_purge_expired_forgets_old_challenges_and_expired_sessions_only(run_queu
     _challenge("today", now - dt.timedelta(hours=20))  # still counted by the daily send limit
     Session.objects.create(session_key="expired", session_data="", expire_date=now - dt.timedelta(seconds=1))
     Session.objects.create(session_key="live", session_data="", expire_date=now + dt.timedelta(hours=1))
+    old = now - tasks.SMS_CHALLENGE_KEEP - dt.timedelta(minutes=1)
+    for public_id, state in (("sent-long-ago", "sent"), ("still-queued", "queued")):
+        SmsNotice.objects.create(public_id=public_id, notice="mobile_changed", mobile_masked="138****0001", created_at=old, send_state=state)
 
     tasks.purge_expired.enqueue()
     run_queue()
 
     job = DBTaskResult.objects.get()
-    assert (job.status, job.return_value) == ("SUCCESSFUL", {"sms_challenges": 1, "sessions": 1, "idempotency_keys": 0, "periodic_runs": 0})
+    assert (job.status, job.return_value) == ("SUCCESSFUL", {"sms_challenges": 1, "sms_notices": 1, "sessions": 1, "idempotency_keys": 0, "periodic_runs": 0})
     assert list(SmsChallenge.objects.values_list("public_id", flat=True)) == ["today"]
+    assert list(SmsNotice.objects.values_list("public_id", flat=True)) == ["still-queued"]  # its job has yet to run
     assert list(Session.objects.values_list("session_key", flat=True)) == ["live"]
 
 

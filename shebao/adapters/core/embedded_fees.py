@@ -232,8 +232,10 @@ class EmbeddedFeeCore:
             return _receipt_info(receipt, decls)
 
     def tax_receipt_get(self, *, receipt_no: str, now: dt.datetime | None = None) -> TaxReceiptInfo | None:
+        """Read only: the treasury steps due by ``now`` are shown, not saved (the treasury job,
+        ``receipts_advance``, saves them; a read must not write, nor wait on a row lock)."""
         receipt = TaxReceipt.objects.select_related(*_RECEIPT_PAYER).filter(receipt_no=receipt_no).first()
-        return None if receipt is None else _receipt_info(_advance(receipt, now) if now else receipt)
+        return None if receipt is None else _receipt_info(_projected(receipt, now) if now else receipt)
 
     def tax_receipt_by_verify_code(self, *, verify_code: str, now: dt.datetime | None = None) -> TaxReceiptInfo | None:
         """Read only (the public verification page): due treasury steps are shown, not saved."""

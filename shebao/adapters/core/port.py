@@ -193,8 +193,9 @@ class FeeCore(Protocol):
         ...
 
     def tax_receipt_get(self, *, receipt_no: str, now: dt.datetime | None = None) -> TaxReceiptInfo | None:
-        """The receipt as the core has it at ``now`` (the service's clock: the embedded core
-        applies the treasury steps due by then; a real core answers its current state).
+        """The receipt as the core has it at ``now``: a read that writes nothing (the service's
+        clock: the embedded core shows the treasury steps due by then, which its own treasury
+        job saves; a real core answers its current state).
         The state never goes backwards between reads; each state not reached yet has
         its expected time, each state reached its time (paid_at ≤ remitted_at ≤ in_treasury_at)."""
         ...
