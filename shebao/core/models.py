@@ -201,3 +201,67 @@ class TaxReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"税票 {self.receipt_no}"
+
+
+class NoRefundPerson(models.Model):
+    """The no-refund special-person list (不予退费特殊人员名单) that staff of a locality keep
+    in the back office: the core refuses every refund application of a person on it."""
+
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    city = models.ForeignKey(City, on_delete=models.PROTECT, verbose_name="地市")
+    id_type = models.CharField("证件类型", max_length=3, choices=IdType.choices)
+    id_index = BlindIndexField(purpose="identity", of=("id_type", "id_number"))
+    id_number = EncryptedTextField("证件号码")
+    name = EncryptedTextField("姓名")
+    reason = models.CharField("列入原因", max_length=100)
+    added_at = models.DateTimeField("列入时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "不予退费特殊人员（内置核心）"
+        constraints = [models.UniqueConstraint(fields=["city", "id_index"], name="no_refund_person_once_per_city")]
+
+    def __str__(self) -> str:
+        return f"不予退费人员 {self.public_id}"
+
+
+class CoreRefundState(models.TextChoices):
+    SUBMITTED = "submitted", "已提交"
+    SUCCEEDED = "succeeded", "退库成功"
+    FAILED = "failed", "退库失败"
+
+
+class CoreRefund(models.Model):
+    """A refund application as the core holds it (退费申请 and its 退库 result): one
+    insurance item of one fee period of a payer. While submitted it is the item's one live
+    refund (database constraint); the amounts submitted and succeeded never exceed what was
+    paid for the item (checked under the payer's row lock); a failed one frees its amount."""
+
+    TRANSITIONS = {
+        CoreRefundState.SUBMITTED: {CoreRefundState.SUCCEEDED, CoreRefundState.FAILED},
+        CoreRefundState.SUCCEEDED: set(),
+        CoreRefundState.FAILED: set(),
+    }
+
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    refund_no = models.CharField("退费申请序号", max_length=24, unique=True)
+    application_ref = models.CharField("申请来源", max_length=64, unique=True)  # the service's application: idempotent per ref
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="refunds")
+    kind = models.CharField("退费类型", max_length=16)
+    insurance_type = models.ForeignKey(InsuranceType, on_delete=models.PROTECT, verbose_name="险种")
+    period = models.CharField("费款所属期", max_length=6)
+    amount = models.DecimalField("退费金额", max_digits=14, decimal_places=2)
+    state = models.CharField("状态", max_length=16, choices=CoreRefundState.choices, default=CoreRefundState.SUBMITTED)
+    reason = models.CharField("结果说明", max_length=100, blank=True)
+    submitted_at = models.DateTimeField("提交时间")
+    decided_at = models.DateTimeField("退库时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "退费申请（内置核心）"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="core_refund_amount_positive"),
+            models.UniqueConstraint(fields=["payer", "insurance_type", "period"], condition=models.Q(state="submitted"),
+                                    name="core_refund_one_live_per_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"退费 {self.refund_no}"

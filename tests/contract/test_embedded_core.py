@@ -14,9 +14,19 @@ from shebao.adapters.core.embedded import EmbeddedCore
 from shebao.common import crypto
 from shebao.common.identity import identity_index
 from shebao.common.idgen import make_resident_id
-from shebao.core.models import Agency, Enrolment, Payer, TaxOffice
+from shebao.core.models import (
+    Agency,
+    Declaration,
+    DeclarationLine,
+    DeclarationMode,
+    Enrolment,
+    NoRefundPerson,
+    Payer,
+    TaxOffice,
+)
 from shebao.reference.models import IdType, InsuranceType, PersonType
 from tests.contract.core_contract import CoreContract, MonthlyItem, SeededPerson
+from tests.contract.refund_contract import RefundContract
 
 _seq = itertools.count(1)
 
@@ -57,13 +67,38 @@ class EmbeddedBuilder:
     def treasury_follows_now(self) -> bool:
         return True
 
+    def put_on_no_refund_list(self, person: SeededPerson) -> None:
+        payer = Payer.objects.get(registration_no=person.registration_no)
+        NoRefundPerson(public_id=crypto.random_token(12), city=payer.city, id_type=payer.id_type, id_index=payer.id_index,
+                       id_number=payer.id_number, name=payer.name, reason="合约测试", added_at=self.now()).save()
+
+    def pay_special(self, person: SeededPerson, month: int) -> None:
+        payer = Payer.objects.get(registration_no=person.registration_no)
+        item, period = self.item(), f"{self.contribution_year}{month:02d}"
+        declaration = Declaration.objects.create(
+            public_id=crypto.random_token(12), declaration_no=f"1014501{next(_seq):017d}", payer=payer,
+            insurance_type=InsuranceType.objects.get(code=item.insurance_type_code), contribution_year=self.contribution_year,
+            period_from=period, period_to=period, base_amount=item.base_amount, rate=item.rate, amount=item.monthly,
+            mode=DeclarationMode.ASSESSED, declared_at=self.now())
+        DeclarationLine.objects.create(declaration=declaration, payer=payer, insurance_type=declaration.insurance_type, period=period,
+                                       amount=item.monthly)
+        EmbeddedCore().payment_record(registration_no=person.registration_no, declaration_nos=[declaration.declaration_no],
+                                      channel="wechatpay", transaction_id=f"42000{next(_seq):011d}", amount=item.monthly,
+                                      paid_at=self.now())
+
+    def let_refunds_be_decided(self, now: dt.datetime, *, failure: str = "") -> None:
+        from django.test import override_settings
+
+        with override_settings(CORE_EMBEDDED={"REFUND_FAILURE": failure}):
+            EmbeddedCore().refunds_decide(now=now)
+
     def concurrency_skip_reason(self) -> str | None:
         if connection.vendor != "postgresql":
             return f"needs PostgreSQL row locks (select_for_update); the database here is {connection.vendor}"
         return None
 
 
-class TestEmbeddedCore(CoreContract):
+class TestEmbeddedCore(CoreContract, RefundContract):
     @pytest.fixture
     def core_impl(self, db):
         return EmbeddedCore(), EmbeddedBuilder()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from shebao.adapters.core.embedded_fees import EmbeddedFeeCore
+from shebao.adapters.core.embedded_refunds import EmbeddedRefundCore
 from shebao.adapters.core.port import InsuredInfo, InsuredItem
 from shebao.core import selectors
 
 
-class EmbeddedCore(EmbeddedFeeCore):
+class EmbeddedCore(EmbeddedFeeCore, EmbeddedRefundCore):
     def registration_find(self, *, name: str, id_type: str, id_number: str) -> str | None:
         """All three elements must match (name compared after decryption)."""
         payer = selectors.payer_get_by_identity(id_type=id_type, id_number=id_number)

@@ -4,8 +4,9 @@ adapter; nothing above the FeeCore port changes.
 
 Treasury timing (embedded only): a receipt is remitted (已上解) at the first
 10:00 Asia/Shanghai at least 2 hours after payment, and in the treasury (已入库)
-one day after remittance. The embedded core applies due steps when a receipt is
-read and in ``manage.py core_advance_receipts``."""
+one day after remittance. A read shows the steps due by its clock without saving them;
+the periodic job ``advance_treasury_states`` (and ``manage.py core_advance_receipts``)
+saves them."""
 
 from __future__ import annotations
 
@@ -96,8 +97,7 @@ def _advance(receipt: TaxReceipt, now: dt.datetime) -> TaxReceipt:
 
 def _projected(receipt: TaxReceipt, now: dt.datetime) -> TaxReceipt:
     """The receipt as it stands at ``now`` with the due treasury steps applied in memory only:
-    what a public read shows, without writing (a public GET never writes; the steps are saved
-    by ``manage.py core_advance_receipts`` and by the payer's own reads)."""
+    what every read shows, without writing (the steps are saved by ``receipts_advance``)."""
     if receipt.state == TaxReceiptState.PAID and now >= expected_remit_at(receipt.paid_at):
         receipt.state, receipt.remitted_at = TaxReceiptState.REMITTED, expected_remit_at(receipt.paid_at)
     if receipt.state == TaxReceiptState.REMITTED and now >= expected_treasury_at(receipt.remitted_at):

@@ -18,7 +18,9 @@ Promises in short:
 * a fee period live at the core (declared or paid) cannot be declared again
   (``CoreConflict``); a voided declaration frees its periods, and cannot be paid;
 * a receipt moves 已缴费 → 已上解未入库 → 已入库, never backwards, and states the
-  expected time of each state it has not reached yet."""
+  expected time of each state it has not reached yet;
+* a paid item has at most one refund under way, and what is refunded of it never
+  exceeds what was paid; a refund moves 已提交 → 退库成功 / 退库失败, once."""
 
 from __future__ import annotations
 
@@ -136,6 +138,38 @@ class TaxReceiptInfo:
     in_treasury_expected_at: dt.datetime | None = None
 
 
+@dataclass(frozen=True)
+class PaidItem:
+    """One insurance item of one fee period as paid: the unit a normal refund takes whole.
+    A period declared several times (a supplementary declaration) is one item with the
+    summed base and the summed amount."""
+
+    insurance_type_code: str
+    insurance_type: str
+    period: str  # YYYYMM
+    base_amount: Decimal | None  # summed over the period's declarations (None: a yearly fixed amount)
+    paid_amount: Decimal
+    receipt_nos: tuple[str, ...]
+    special: bool  # paid through the special payment declaration form (社保核定): no normal refund
+    refunded_amount: Decimal  # refunds succeeded
+    in_refund: bool  # a refund of it is submitted and not decided yet
+
+
+@dataclass(frozen=True)
+class RefundInfo:
+    refund_no: str
+    registration_no: str
+    kind: str  # "normal" | "special"
+    insurance_type_code: str
+    period: str
+    amount: Decimal
+    state: str  # "submitted" | "succeeded" | "failed"
+    reason: str  # the core's words for a failure (退库失败原因)
+    submitted_at: dt.datetime
+    decided_at: dt.datetime | None
+    decide_expected_at: dt.datetime | None  # when the core expects to decide (None once decided)
+
+
 class CoreConflict(Exception):
     """The core refused a write (e.g. a period already declared); message for the person."""
 
@@ -207,6 +241,33 @@ class FeeCore(Protocol):
 
     def tax_receipts_list(self, *, registration_no: str) -> list[TaxReceiptInfo]:
         """Every receipt of this registration, newest first (one per channel transaction)."""
+        ...
+
+    # -- refunds (REQUIREMENTS §2.3) --------------------------------------------------------------
+
+    def refund_refusal(self, *, registration_no: str) -> str | None:
+        """Why no refund of this payer is accepted at all (on the locality's no-refund
+        special-person list), in the person's words; None when refunds may be applied for."""
+        ...
+
+    def paid_items(self, *, registration_no: str) -> list[PaidItem]:
+        """Every paid item (insurance type × fee period) of this registration, newest period
+        first, with what was refunded of it and whether a refund of it is under way."""
+        ...
+
+    def refund_submit(self, *, registration_no: str, kind: str, insurance_type_code: str, period: str, amount: Decimal,
+                      application_ref: str, now: dt.datetime) -> RefundInfo:
+        """Submit a refund of one paid item: state "submitted". Idempotent per
+        ``application_ref`` (a repeat returns the refund submitted first). CoreConflict,
+        changing nothing, when the payer is on the no-refund list, the item is not paid,
+        a refund of it is already submitted, ``amount`` is not positive or would take the
+        item's refunded total above what was paid, or (kind "normal") the item was paid
+        through the special declaration form or ``amount`` is not its whole paid amount."""
+        ...
+
+    def refund_get(self, *, refund_no: str) -> RefundInfo | None:
+        """The refund as the core has it now (a read that writes nothing); a decided one says
+        when, a failed one why; an undecided one when the core expects to decide."""
         ...
 
 
