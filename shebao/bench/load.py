@@ -187,6 +187,7 @@ class Meter:
 
     def __init__(self, config: dict):
         self.service_pid, self.sim_pid = config["service_pid"], config["sim_pid"]
+        self.jobs_pid = config.get("jobs_pid")
         self.access_log = config["access_log"]
         self.pg_url, self.pg_db = config.get("pg_admin_url"), config.get("pg_database")
         self.pg_pids: list[int] = []
@@ -208,7 +209,7 @@ class Meter:
         times = os.times()
         return {
             "t": time.perf_counter(),
-            "service": _tree_cpu(table, self.service_pid),
+            "service": _tree_cpu(table, self.service_pid) + (_tree_cpu(table, self.jobs_pid) if self.jobs_pid else 0.0),
             "sim": _tree_cpu(table, self.sim_pid),
             "postgres": sum(table[p][1] for p in self.pg_pids if p in table) if self.pg_pids else None,
             "pg_backends": len([p for p in self.pg_pids if p in table]),

@@ -10,9 +10,11 @@ What it does, all on loopback and bounded in time:
 3. starts the simulators (``shebao.bench.sim_wsgi``) and the service (``config.wsgi`` with
    ``shebao.bench.settings``: the service's settings plus ``/bench/one-query``), each under
    its own gunicorn, sharing one dev-secrets.json; the service gets SIMULATORS_ENABLED=0 and
-   reaches the simulators by URL, persistent database connections (DB_CONN_MAX_AGE);
+   reaches the simulators by URL, persistent database connections (DB_CONN_MAX_AGE); beside
+   it one jobs worker (``manage.py jobs_worker``, as under ``make run``: SMS codes go out
+   through it), whose CPU is counted as the service's;
 4. runs the load generator (``python -m shebao.bench.load``) as a third process;
-5. prints the report (``shebao.bench.report``), stops both servers by their PIDs and drops
+5. prints the report (``shebao.bench.report``), stops the servers and the worker by their PIDs and drops
    the database.
 
 Targets are printed as PASS/FAIL; nothing here asserts a timing."""
@@ -212,6 +214,10 @@ class Command(BaseCommand):
                                "--workers", str(opts["workers"]), *worker_args, "--graceful-timeout", "5", "--timeout", "60",
                                "--access-logfile", str(access_log), "--access-logformat", ACCESS_LOG_FORMAT],
                               root, service_env, service_log)
+        # the jobs worker is part of the service (SMS codes go out through it, as under `make run`);
+        # its CPU counts as the service's
+        jobs = self._start([sys.executable, "manage.py", "jobs_worker", "--no-reload", "--interval", "0.1"],
+                           root, service_env, tmp / "jobs.log")
         self._wait_healthy(sim, f"{sim_url}/sim/sms/outbox.json", sim_log)
         self._wait_healthy(service, f"{service_url}/healthz", service_log)
         self._wait_healthy(service, f"{service_url}/bench/one-query", service_log)
@@ -219,7 +225,7 @@ class Command(BaseCommand):
         config = {
             "service_url": service_url, "sim_url": sim_url, "users": users, "rounds": rounds, "phase_seconds": phase_seconds,
             "timeout": 30.0, "people_file": str(people_file), "result_file": str(tmp / "result.json"),
-            "access_log": str(access_log), "service_pid": service.pid, "sim_pid": sim.pid,
+            "access_log": str(access_log), "service_pid": service.pid, "jobs_pid": jobs.pid, "sim_pid": sim.pid,
             "pg_admin_url": _psycopg_url(_with_db(url, "postgres")), "pg_database": database,
             # a step-up confirmation lasts 300 s (STEP_UP_VALID_SECONDS): renewed before a flow window
             # unless it outlives the window with a margin
