@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "shebao.archive",
     "shebao.rules",
     "shebao.fees",
+    "shebao.refunds",
     "shebao.query",
     "shebao.web",
     "shebao.adapters.sms",

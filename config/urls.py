@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/", include("shebao.accounts.urls")),
     path("query/", include("shebao.query.urls")),
     path("fees/", include("shebao.fees.urls")),
+    path("refunds/", include("shebao.refunds.urls")),
     path("verify/<str:code>", fees_views.receipt_verify, name="receipt_verify"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

@@ -5,9 +5,9 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from shebao.common import clock
 from shebao.common.admin_base import ReadOnlyAdmin
 from shebao.common.masking import mask_id_number, mask_name
-from shebao.common import clock
 from shebao.common.validators import validate_id_number
 from shebao.core.models import Agency, NoRefundPerson, TaxOffice, TaxReceipt
 

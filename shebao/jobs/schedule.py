@@ -22,6 +22,7 @@ from shebao.archive import tasks as archive_tasks
 from shebao.common import clock
 from shebao.jobs import tasks
 from shebao.jobs.models import PeriodicRun
+from shebao.refunds import tasks as refund_tasks
 
 # Asia/Shanghai has kept UTC+8 all year since 1991: daily periods start at its midnight.
 SHANGHAI_OFFSET = dt.timedelta(hours=8)
@@ -61,6 +62,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic(tasks.seal_logs, dt.timedelta(seconds=10)),  # the audit log and archive, sealed within seconds
     Periodic(tasks.close_stale_payments, dt.timedelta(minutes=5)),
     Periodic(tasks.advance_treasury_states, dt.timedelta(minutes=5)),
+    Periodic(refund_tasks.follow_refunds, dt.timedelta(minutes=5)),  # the core's 退库 decisions
     Periodic(tasks.purge_expired, dt.timedelta(hours=1)),
     # the latest signed heads copied outside the database (SEAL_HEAD_EXPORT_DIR)
     Periodic(archive_tasks.export_signed_heads, dt.timedelta(hours=1)),

@@ -275,7 +275,54 @@ def test_flexible_worker_pays_and_gets_receipt(kept_phones, outbox, request, pho
         assert private not in html, private
     scanner.shot("verify")
     assert not scanner.findings, "\n".join(scanner.findings)
+
+    # 张伟 asks for the pension of February back (his step-up of this payment is still fresh), in 大字版
+    _refund_one_item(phone, PENSION, "2026年2月", "874.20元")
     assert not phone.findings, "\n".join(phone.findings)
+
+
+def _card_number() -> str:
+    from shebao.reference.banks import luhn_ok
+
+    return next(f"621700001234567{d}" for d in range(10) if luhn_ok(f"621700001234567{d}"))
+
+
+def _refund_one_item(phone, insurance_type: str, month: str, amount: str) -> None:
+    """正常缴费退费申请 of one item: from 涉费业务 to the application's timeline."""
+    page = phone.page
+    toggle_elderly(phone, on=True)
+    phone.goto("/fees/")
+    page.get_by_role("link", name=re.compile("^社保费退费申请")).click()
+    expect(page.get_by_role("heading", name="社保费退费")).to_be_visible()
+    page.get_by_role("link", name=re.compile("^灵活就业及城乡居民正常缴费退费申请")).click()
+    expect(page.get_by_role("heading", name="正常缴费退费申请")).to_be_visible()
+    expect(page.get_by_text("退库成功后，款项一般在3至5个工作日内退回您的银行账户")).to_be_visible()
+    phone.shot("refund-form")
+    item = page.locator("label.refund-item").filter(has_text=f"{insurance_type} {month}")
+    expect(item).to_contain_text(amount)
+    item.click()
+    expect(item.locator("input[type=radio]")).to_be_checked()
+    page.get_by_label("开户银行").select_option(label="中国建设银行")
+    page.get_by_label("银行账号").fill(_card_number())
+    expect(page.get_by_label("账户名称")).to_have_value("张伟")
+    phone.shot("refund-filled")
+    page.get_by_role("button", name="提交退费申请").click()
+    expect(page.get_by_role("heading", name="退费申请详情")).to_be_visible()
+    expect(kv(page, "险种")).to_have_text(insurance_type)
+    expect(kv(page, "费款所属期")).to_have_text(month)
+    expect(kv(page, "退费金额")).to_have_text(amount)
+    expect(kv(page, "退费账户")).to_have_text(re.compile(r"^中国建设银行 \*+\d{4}$"))
+    expect(kv(page, "当前状态")).to_have_text("已提交")
+    for done in ("受理", "已提交"):
+        expect(page.locator(".timeline__step").filter(has_text=done)).to_have_class(re.compile(r"\btimeline__step_done\b"))
+    decided = page.locator(".timeline__step").filter(has_text="退库成功")
+    expect(decided.locator(".timeline__time")).to_have_text(re.compile(r"^预计 \d{1,2}月\d{1,2}日 \d\d:\d\d 前$"))
+    assert _card_number() not in page.content()
+    phone.shot("refund-detail")
+    page.get_by_role("link", name="我的退费申请").click()
+    expect(page.locator("a.weui-cell").filter(has_text=f"{insurance_type} {month}")).to_contain_text("已提交")
+    phone.shot("refund-list")
+    toggle_elderly(phone, on=False)
 
 
 def _payments_row(page, order_id: str):

@@ -1,0 +1,14 @@
+"""Back office: refund applications, read-only, the account shown masked."""
+
+from django.contrib import admin
+
+from shebao.common.admin_base import ReadOnlyAdmin
+from shebao.refunds.models import RefundApplication
+
+
+@admin.register(RefundApplication)
+class RefundApplicationAdmin(ReadOnlyAdmin):
+    list_display = ("application_no", "kind", "insurance_type", "period", "amount", "bank_name", "account_masked", "state", "accepted_at")
+    list_filter = ("state", "kind")
+    search_fields = ("application_no", "core_refund_no")
+    exclude = ("account", "account_number", "holder_name", "idempotency_key")

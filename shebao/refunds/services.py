@@ -1,0 +1,201 @@
+"""Refund services (REQUIREMENTS §2.3): apply for a refund, follow it to its 退库 result.
+The only writers of refund applications, item balances and the refund ledger."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from shebao.adapters.core import get_core
+from shebao.adapters.core.port import CoreConflict, PaidItem, RefundInfo
+from shebao.archive.services import archive_append
+from shebao.audit.services import audit_record
+from shebao.common import crypto
+from shebao.common.actor import Actor
+from shebao.common.clock import SHANGHAI
+from shebao.common.masking import mask_bank_account
+from shebao.common.states import transition
+from shebao.reference.banks import BANK_NAMES, bank_account_problem
+from shebao.refunds.models import (
+    LedgerEntryKind,
+    RefundApplication,
+    RefundItemBalance,
+    RefundKind,
+    RefundLedgerEntry,
+    RefundState,
+)
+
+logger = logging.getLogger("shebao.refunds")
+
+IN_REFUND_MESSAGE = "该险种该所属期已有退费申请正在办理，请勿重复申请"
+REFUNDED_MESSAGE = "该险种该所属期已全额退费"
+
+
+class RefundError(Exception):
+    """A refund request was refused; the message is for the person. Nothing was stored."""
+
+
+class StepUpRequired(RefundError):
+    """A refund without a recent SMS step-up; the view sends the person to the step-up page."""
+
+
+@dataclass(frozen=True)
+class RefundAccount:
+    """Where the money goes: the payer's own bank account."""
+
+    bank_code: str
+    account_number: str
+    holder_name: str
+
+
+def item_refusal(item: PaidItem, *, kind: str) -> str | None:
+    """Why this paid item cannot be refunded by ``kind`` now, or None."""
+    if item.in_refund:
+        return IN_REFUND_MESSAGE
+    if item.refunded_amount >= item.paid_amount:
+        return REFUNDED_MESSAGE
+    if kind == RefundKind.NORMAL and item.special:
+        return "该笔费款通过特殊缴费申报缴纳，请通过“特殊缴费退费申请”办理"
+    return None
+
+
+def _check_account(account_name: str, to: RefundAccount) -> None:
+    problem = bank_account_problem(to.bank_code, to.account_number)
+    if problem:
+        raise RefundError(problem)
+    if to.holder_name.strip() != account_name:
+        raise RefundError("退费账户须为缴费人本人的银行账户：账户名称须与缴费人姓名一致")
+
+
+def refund_apply_normal(*, actor: Actor, registration_no: str, insurance_type_code: str, period: str, to: RefundAccount,
+                        idempotency_key: str, now: dt.datetime) -> RefundApplication:
+    """正常缴费退费申请: one insurance item of one period, refunded whole (the amount actually
+    paid, the summed base of every declaration of that period). Accepted at once when the
+    checks pass, submitted to the core in the same transaction, archived and audited; the
+    decision comes by the job ``follow_refunds``. A repeated key returns the first application."""
+    account = actor.citizen_account()
+    if not actor.step_up_fresh(now):
+        raise StepUpRequired("为保障资金安全，请先进行短信验证")
+    earlier = RefundApplication.objects.filter(account=account, idempotency_key=idempotency_key).first()
+    if earlier is not None:
+        return earlier
+    core = get_core()
+    refusal = core.refund_refusal(registration_no=registration_no)
+    if refusal:
+        raise RefundError(refusal)
+    item = next((i for i in core.paid_items(registration_no=registration_no)
+                 if (i.insurance_type_code, i.period) == (insurance_type_code, period)), None)
+    if item is None:
+        raise RefundError("未查询到该险种该所属期的缴费记录")
+    if refusal := item_refusal(item, kind=RefundKind.NORMAL):
+        raise RefundError(refusal)
+    _check_account(account.name, to)
+    try:
+        return _accept_and_submit(actor=actor, registration_no=registration_no, item=item, kind=RefundKind.NORMAL,
+                                  amount=item.paid_amount, to=to, idempotency_key=idempotency_key, now=now)
+    except IntegrityError as exc:  # another application of the item won the race (or the same key twice)
+        again = RefundApplication.objects.filter(account=account, idempotency_key=idempotency_key).first()
+        if again is not None:
+            return again
+        raise RefundError(IN_REFUND_MESSAGE) from exc
+
+
+def _application_no(now: dt.datetime) -> str:
+    return f"TF{now.astimezone(SHANGHAI):%Y%m%d}{crypto.random_token(8).upper()[:10]}"
+
+
+def _accept_and_submit(*, actor: Actor, registration_no: str, item: PaidItem, kind: str, amount: Decimal, to: RefundAccount,
+                       idempotency_key: str, now: dt.datetime) -> RefundApplication:
+    with transaction.atomic():
+        RefundItemBalance.objects.get_or_create(registration_no=registration_no, insurance_type_code=item.insurance_type_code,
+                                                period=item.period, defaults={"paid": item.paid_amount})
+        balance = RefundItemBalance.objects.select_for_update().get(
+            registration_no=registration_no, insurance_type_code=item.insurance_type_code, period=item.period)
+        if balance.committed + amount > balance.paid:
+            raise RefundError(f"退费金额不能超过可退金额 {balance.paid - balance.committed} 元")
+        application = RefundApplication(
+            public_id=crypto.random_token(), application_no=_application_no(now), account=actor.citizen_account(),
+            idempotency_key=idempotency_key, registration_no=registration_no, kind=kind, insurance_type_code=item.insurance_type_code,
+            insurance_type=item.insurance_type, period=item.period, base_amount=item.base_amount, paid_amount=item.paid_amount,
+            amount=amount, receipt_nos=list(item.receipt_nos), bank_code=to.bank_code, bank_name=BANK_NAMES[to.bank_code],
+            account_number=to.account_number, account_masked=mask_bank_account(to.account_number), holder_name=to.holder_name,
+            accepted_at=now,
+        )
+        application.save()
+        RefundItemBalance.objects.filter(pk=balance.pk).update(committed=F("committed") + amount)
+        _ledger(application, LedgerEntryKind.RESERVE, amount, reference=application.application_no, actor=actor, now=now)
+        try:
+            with transaction.atomic():
+                info = get_core().refund_submit(registration_no=registration_no, kind=kind, insurance_type_code=item.insurance_type_code,
+                                                period=item.period, amount=amount, application_ref=application.public_id, now=now)
+        except CoreConflict as exc:
+            raise RefundError(str(exc)) from exc
+        application = transition(application, RefundState.SUBMITTED, actor_ref=actor.ref, reason="已提交核心系统", now=now,
+                                 extra={"core_refund_no": info.refund_no, "submitted_at": info.submitted_at,
+                                        "next_expected_at": info.decide_expected_at})
+        archive_append(business_type="refund", business_ref=application.application_no, subject_ref=actor.citizen_account().public_id,
+                       data=_archive_data(application, to), now=now)
+        audit_record(actor=actor, action="refund.apply", subject_type="refund", subject_ref=application.public_id,
+                     changes={"amount": {"old": "", "new": str(amount)}, "item": {"old": "", "new": f"{item.insurance_type_code}:{item.period}"},
+                              "account": {"old": "", "new": application.account_masked}}, now=now)
+    logger.info("refund submitted", extra={"subject_ref": application.public_id, "kind": kind})
+    return application
+
+
+def _archive_data(application: RefundApplication, to: RefundAccount) -> dict:
+    return {
+        "application_no": application.application_no, "kind": application.kind, "registration_no": application.registration_no,
+        "insurance_type_code": application.insurance_type_code, "period": application.period,
+        "base_amount": None if application.base_amount is None else str(application.base_amount),
+        "paid_amount": str(application.paid_amount), "amount": str(application.amount), "receipt_nos": application.receipt_nos,
+        "bank_code": to.bank_code, "account_number": to.account_number, "holder_name": to.holder_name,
+        "core_refund_no": application.core_refund_no, "accepted_at": application.accepted_at.isoformat(),
+    }
+
+
+def _ledger(application: RefundApplication, kind: str, amount: Decimal, *, reference: str, actor: Actor, now: dt.datetime) -> None:
+    RefundLedgerEntry(application=application, kind=kind, amount=amount, reference=reference, actor_ref=actor.ref, at=now).save()
+
+
+def refund_follow(*, application: RefundApplication, info: RefundInfo, actor: Actor, now: dt.datetime) -> bool:
+    """Take the core's decision of a submitted refund (the job ``follow_refunds``); whether it
+    changed anything. Safe to run again: a decided application is left alone."""
+    if info.state == "submitted" or application.state != RefundState.SUBMITTED:
+        return False
+    with transaction.atomic():
+        row = RefundApplication.objects.select_for_update().get(pk=application.pk)
+        if row.state != RefundState.SUBMITTED:
+            return False
+        if info.state == "succeeded":
+            row = transition(row, RefundState.SUCCEEDED, actor_ref=actor.ref, reason="国库已退库", now=now, locked=True,
+                             extra={"decided_at": info.decided_at, "next_expected_at": None})
+            _ledger(row, LedgerEntryKind.REFUND, row.amount, reference=info.refund_no, actor=actor, now=now)
+        else:
+            reason = info.reason or "退库未成功"
+            row = transition(row, RefundState.FAILED, actor_ref=actor.ref, reason=reason, now=now, locked=True,
+                             extra={"decided_at": info.decided_at, "next_expected_at": None, "failure_reason": reason[:100]})
+            RefundItemBalance.objects.filter(registration_no=row.registration_no, insurance_type_code=row.insurance_type_code,
+                                             period=row.period).update(committed=F("committed") - row.amount)
+            _ledger(row, LedgerEntryKind.RELEASE, -row.amount, reference=info.refund_no, actor=actor, now=now)
+        audit_record(actor=actor, action=f"refund.{row.state}", subject_type="refund", subject_ref=row.public_id,
+                     changes={"state": {"old": "submitted", "new": row.state}}, now=now)
+    return True
+
+
+def refunds_follow_up(*, now: dt.datetime) -> dict[str, int]:
+    """Let the embedded core decide what is due, then take every decision the core has made."""
+    core = get_core()
+    decide = getattr(core, "refunds_decide", None)
+    decided_at_core = decide(now=now) if decide else 0
+    actor = Actor.system("follow_refunds")
+    taken = 0
+    for application in RefundApplication.objects.filter(state=RefundState.SUBMITTED).order_by("submitted_at").iterator():
+        info = core.refund_get(refund_no=application.core_refund_no)
+        if info is not None and refund_follow(application=application, info=info, actor=actor, now=now):
+            taken += 1
+    return {"decided_at_core": decided_at_core, "taken": taken}
