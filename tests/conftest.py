@@ -118,9 +118,20 @@ def reference_data(db):
 
 @pytest.fixture
 def demo_people(db):
+    """The demo people without the refund cases' paid history (tests count receipts)."""
+    from django.core.management import call_command
+
+    call_command("seed_demo", "--no-history", stdout=open("/dev/null", "w"))
+
+
+@pytest.fixture
+def refund_demo(db):
+    """All of the demo data: the people and every refund case (paid history, a supplementary
+    declaration, refund sheets, virtual accounts, the no-refund list)."""
     from django.core.management import call_command
 
     call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # idempotent: a second run adds nothing
 
 
 @pytest.fixture

@@ -154,11 +154,15 @@ class DeclarationLine(models.Model):
     period = models.CharField("费款所属期", max_length=6)
     amount = models.DecimalField("金额", max_digits=14, decimal_places=2)
     live = models.BooleanField(default=True)
+    # A supplementary declaration (补充申报, e.g. a base raised afterwards: 5000 then +1000)
+    # adds lines to a period already declared; the period is still declared once.
+    supplementary = models.BooleanField("补充申报", default=False)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["payer", "insurance_type", "period"], condition=models.Q(live=True), name="declaration_line_period_once"
+                fields=["payer", "insurance_type", "period"], condition=models.Q(live=True, supplementary=False),
+                name="declaration_line_period_once"
             ),
         ]
 
@@ -252,6 +256,8 @@ class CoreRefund(models.Model):
     amount = models.DecimalField("退费金额", max_digits=14, decimal_places=2)
     state = models.CharField("状态", max_length=16, choices=CoreRefundState.choices, default=CoreRefundState.SUBMITTED)
     reason = models.CharField("结果说明", max_length=100, blank=True)
+    virtual_account = models.ForeignKey("VirtualAccount", on_delete=models.PROTECT, null=True, blank=True, verbose_name="虚拟户")
+    sheet = models.ForeignKey("RefundSheet", on_delete=models.PROTECT, null=True, blank=True, verbose_name="核定退费单")
     submitted_at = models.DateTimeField("提交时间")
     decided_at = models.DateTimeField("退库时间", null=True, blank=True)
 
@@ -261,7 +267,98 @@ class CoreRefund(models.Model):
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="core_refund_amount_positive"),
             models.UniqueConstraint(fields=["payer", "insurance_type", "period"], condition=models.Q(state="submitted"),
                                     name="core_refund_one_live_per_item"),
+            # a sheet is used by one refund; one that failed at the treasury frees it
+            models.UniqueConstraint(fields=["sheet"], condition=~models.Q(state="failed"), name="core_refund_sheet_once"),
         ]
 
     def __str__(self) -> str:
         return f"退费 {self.refund_no}"
+
+
+class VirtualAccountKind(models.TextChoices):
+    VILLAGE = "village", "村（居）民委员会"
+    COMMUNITY = "community", "社区"
+    SCHOOL = "school", "学校"
+
+
+class VirtualAccount(models.Model):
+    """A virtual account (虚拟户): a village committee, community or school that collects
+    residents' fees and declares them in bulk. It is never a payer: the residents are."""
+
+    identifier = models.CharField("虚拟户识别号", max_length=20, unique=True)  # XN + 18 digits
+    name = models.CharField("虚拟户名称", max_length=100, db_index=True)
+    kind = models.CharField("类型", max_length=16, choices=VirtualAccountKind.choices)
+    city = models.ForeignKey(City, on_delete=models.PROTECT, verbose_name="地市")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "虚拟户（内置核心）"
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.identifier}）"
+
+
+class VirtualDeclaration(models.Model):
+    """A virtual account's bulk declaration of one insurance type and year, listing residents
+    and amounts; paid at once with the virtual account's own tax receipt (税票)."""
+
+    declaration_no = models.CharField("申报序号", max_length=24, unique=True)
+    virtual_account = models.ForeignKey(VirtualAccount, on_delete=models.PROTECT, related_name="declarations")
+    insurance_type = models.ForeignKey(InsuranceType, on_delete=models.PROTECT, verbose_name="险种")
+    contribution_year = models.PositiveSmallIntegerField("缴费年度")
+    declared_at = models.DateTimeField("申报时间")
+    receipt_no = models.CharField("电子缴款凭证号", max_length=24, blank=True)
+    paid_at = models.DateTimeField("缴费时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "虚拟户申报（内置核心）"
+
+    def __str__(self) -> str:
+        return f"虚拟户申报 {self.declaration_no}"
+
+
+class VirtualDeclarationLine(models.Model):
+    """What a virtual account declared for one resident for one fee period. A period of a
+    resident is declared once, by the resident or by one virtual account (the declare flow's
+    ``periods_taken`` counts these lines too)."""
+
+    declaration = models.ForeignKey(VirtualDeclaration, on_delete=models.CASCADE, related_name="lines")
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="virtual_lines")
+    insurance_type = models.ForeignKey(InsuranceType, on_delete=models.PROTECT)
+    period = models.CharField("费款所属期", max_length=6)
+    amount = models.DecimalField("金额", max_digits=14, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["payer", "insurance_type", "period"], name="virtual_line_period_once"),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="virtual_line_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.amount}"
+
+
+class RefundSheet(models.Model):
+    """A refund assessment sheet (核定退费单) issued by the social security agency: the
+    assessed refund of one insurance item of one fee period of a payer (a sheet over several
+    months is issued as one sheet per month here). Used by one refund at most."""
+
+    sheet_no = models.CharField("核定退费单号", max_length=24, unique=True)
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="refund_sheets")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, verbose_name="社保经办机构")
+    insurance_type = models.ForeignKey(InsuranceType, on_delete=models.PROTECT, verbose_name="险种")
+    period = models.CharField("费款所属期", max_length=6)
+    paid_amount = models.DecimalField("已缴金额", max_digits=14, decimal_places=2)
+    amount = models.DecimalField("核定退费金额", max_digits=14, decimal_places=2)
+    reason = models.CharField("退费原因", max_length=100)
+    assessed_on = models.DateField("核定日期")
+    handler = models.CharField("经办人", max_length=32)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "核定退费单（内置核心）"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0) & models.Q(amount__lte=models.F("paid_amount")),
+                                   name="refund_sheet_amount_within_paid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"核定退费单 {self.sheet_no}"

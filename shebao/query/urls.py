@@ -6,4 +6,5 @@ app_name = "query"
 urlpatterns = [
     path("", views.index, name="index"),
     path("insured/<str:kind>", views.insured, name="insured"),
+    path("virtual", views.virtual_results, name="virtual"),
 ]

@@ -57,19 +57,22 @@ HEAD_STYLE = FontFace(family=FAMILY, emphasis="BOLD", color=TEXT, fill_color=HEA
 STRONG_STYLE = FontFace(family=FAMILY, emphasis="BOLD", color=TEXT)
 
 
-class _ReceiptDocument(FPDF):
+class ReceiptDocument(FPDF):
     """FPDF with the receipt's page furniture: the watermark is painted first on every
     page (so the content lies over it, and filled cells hide it) and the footer, with
     the receipt number so that every page of a long receipt names it, last."""
 
     receipt_no = ""
+    watermark = WATERMARK
+    footer_text = FOOTER
+    number_label = "回单编号"
 
     def header(self) -> None:
         anchors = [(22 + col * 95 + (row % 2) * 20, 55 + row * 55) for row in range(5) for col in range(2)]
         draw_watermark(
             self,
             receipt_fonts().bold,
-            WATERMARK,
+            self.watermark,
             anchors,
             size_pt=26,
             angle_deg=30,
@@ -85,9 +88,9 @@ class _ReceiptDocument(FPDF):
         self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
         self.set_font(FAMILY, "", 8.5)
         self.set_text_color(*MUTED)
-        self.cell(0, 5, FOOTER, align=Align.L)
+        self.cell(0, 5, self.footer_text, align=Align.L)
         self.set_x(self.l_margin)
-        self.cell(0, 5, f"回单编号 {self.receipt_no}　第 {self.page_no()} 页", align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(0, 5, f"{self.number_label} {self.receipt_no}　第 {self.page_no()} 页", align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def render_receipt_pdf(view: ReceiptView) -> bytes:
@@ -99,11 +102,11 @@ def render_receipt_pdf(view: ReceiptView) -> bytes:
     pdf = _new_document(view)
     pdf.add_page()
     _title_block(pdf)
-    _section(pdf, "缴费人信息")
+    section(pdf, "缴费人信息")
     _payer_table(pdf, view)
-    _section(pdf, "缴费明细")
+    section(pdf, "缴费明细")
     _lines_table(pdf, view)
-    _section(pdf, "缴费信息")
+    section(pdf, "缴费信息")
     _payment_table(pdf, view)
     _verification_block(pdf, view, qr_target)
     return bytes(pdf.output())
@@ -118,9 +121,9 @@ def _printable_view(view: ReceiptView) -> ReceiptView:
     return fixed
 
 
-def _new_document(view: ReceiptView) -> _ReceiptDocument:
+def _new_document(view: ReceiptView) -> ReceiptDocument:
     fonts = receipt_fonts()
-    pdf = _ReceiptDocument(orientation="P", unit="mm", format="A4")
+    pdf = ReceiptDocument(orientation="P", unit="mm", format="A4")
     pdf.receipt_no = view.receipt_no
     pdf.add_font(FAMILY, "", fonts.regular.path, collection_font_number=fonts.regular.index)
     pdf.add_font(FAMILY, "B", fonts.bold.path, collection_font_number=fonts.bold.index)
@@ -154,7 +157,7 @@ def _title_block(pdf: FPDF) -> None:
     pdf.set_y(y + 3)
 
 
-def _section(pdf: FPDF, heading: str) -> None:
+def section(pdf: FPDF, heading: str) -> None:
     if pdf.will_page_break(22):  # keep a heading with at least the first rows of its table
         pdf.add_page()
     pdf.ln(2.5)
@@ -164,7 +167,7 @@ def _section(pdf: FPDF, heading: str) -> None:
 
 
 @contextmanager
-def _table(pdf: FPDF, col_widths: tuple[float, ...], *, headings: bool = False) -> Iterator[Table]:
+def bordered_table(pdf: FPDF, col_widths: tuple[float, ...], *, headings: bool = False) -> Iterator[Table]:
     """A full-width bordered table that wraps text character by character (CJK has no
     spaces to break at), with the receipt's fonts, colours and padding."""
     pdf.set_font(FAMILY, "", BODY_PT)
@@ -185,7 +188,7 @@ def _table(pdf: FPDF, col_widths: tuple[float, ...], *, headings: bool = False) 
         yield table
 
 
-def _pair_row(table: Table, *pairs: tuple[str, str]) -> None:
+def pair_row(table: Table, *pairs: tuple[str, str]) -> None:
     """One row of label/value pairs (two per row); a single pair's value fills the row."""
     row = table.row()
     for label, value in pairs:
@@ -193,15 +196,15 @@ def _pair_row(table: Table, *pairs: tuple[str, str]) -> None:
         row.cell(value, colspan=3 if len(pairs) == 1 else 1)
 
 
-_PAIR_WIDTHS = (26.0, 64.0, 26.0, 64.0)
+PAIR_WIDTHS = (26.0, 64.0, 26.0, 64.0)
 
 
 def _payer_table(pdf: FPDF, view: ReceiptView) -> None:
-    with _table(pdf, _PAIR_WIDTHS) as table:
-        _pair_row(table, ("缴费人", view.payer_name), ("证件号码", view.id_number_masked))
-        _pair_row(table, ("人员编号", view.person_no), ("回单编号", view.receipt_no))
-        _pair_row(table, ("社保经办机构", view.agency))
-        _pair_row(table, ("服务机构", view.tax_office))
+    with bordered_table(pdf, PAIR_WIDTHS) as table:
+        pair_row(table, ("缴费人", view.payer_name), ("证件号码", view.id_number_masked))
+        pair_row(table, ("人员编号", view.person_no), ("回单编号", view.receipt_no))
+        pair_row(table, ("社保经办机构", view.agency))
+        pair_row(table, ("服务机构", view.tax_office))
 
 
 def _line_cells(number: int, line: ReceiptLine) -> tuple[str, ...]:
@@ -212,7 +215,7 @@ def _line_cells(number: int, line: ReceiptLine) -> tuple[str, ...]:
 def _lines_table(pdf: FPDF, view: ReceiptView) -> None:
     heading_aligns = (Align.C, Align.C, Align.C, Align.R, Align.R)
     aligns = (Align.C, Align.L, Align.L, Align.R, Align.R)  # amounts right-aligned under their heading
-    with _table(pdf, (12.0, 62.0, 44.0, 30.0, 32.0), headings=True) as table:
+    with bordered_table(pdf, (12.0, 62.0, 44.0, 30.0, 32.0), headings=True) as table:
         heading = table.row()
         for text, align in zip(("序号", "险种", "费款所属期起止", "缴费基数", "金额（元）"), heading_aligns, strict=True):
             heading.cell(text, align=align)
@@ -243,12 +246,12 @@ def _timeline_text(steps: tuple[TimelineStep, ...]) -> str:
 
 
 def _payment_table(pdf: FPDF, view: ReceiptView) -> None:
-    with _table(pdf, _PAIR_WIDTHS) as table:
-        _pair_row(table, ("缴费时间", format_cn_datetime(view.paid_at)), ("缴费渠道", view.channel))
-        _pair_row(table, ("银行流水号", view.bank_serial_no))
-        _pair_row(table, ("当前状态", view.state), ("查询时间", format_cn_datetime(view.queried_at)))
+    with bordered_table(pdf, PAIR_WIDTHS) as table:
+        pair_row(table, ("缴费时间", format_cn_datetime(view.paid_at)), ("缴费渠道", view.channel))
+        pair_row(table, ("银行流水号", view.bank_serial_no))
+        pair_row(table, ("当前状态", view.state), ("查询时间", format_cn_datetime(view.queried_at)))
         if view.timeline:
-            _pair_row(table, ("办理进度", _timeline_text(view.timeline)))
+            pair_row(table, ("办理进度", _timeline_text(view.timeline)))
 
 
 def _verification_block(pdf: FPDF, view: ReceiptView, qr_target: str) -> None:

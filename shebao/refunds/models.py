@@ -31,6 +31,11 @@ class RefundState(models.TextChoices):
 LIVE_REFUND_STATES = (RefundState.ACCEPTED, RefundState.SUBMITTED)
 
 
+def period_label(period: str, *, yearly: bool) -> str:
+    """"202603" as people say it: 2026年3月; a yearly item (no base) is 2026年度."""
+    return f"{period[:4]}年度" if yearly else f"{period[:4]}年{int(period[4:])}月"
+
+
 class RefundApplication(models.Model):
     TRANSITIONS = {
         RefundState.ACCEPTED: {RefundState.SUBMITTED, RefundState.FAILED},
@@ -52,6 +57,10 @@ class RefundApplication(models.Model):
     paid_amount = models.DecimalField("实缴金额", max_digits=14, decimal_places=2)
     amount = models.DecimalField("退费金额", max_digits=14, decimal_places=2)
     receipt_nos = models.JSONField("电子缴款凭证号", default=list)
+    virtual_account_id = models.CharField("虚拟户识别号", max_length=20, blank=True)
+    virtual_account_name = models.CharField("虚拟户名称", max_length=100, blank=True)
+    sheet_no = models.CharField("核定退费单号", max_length=24, blank=True)
+    sheet = models.JSONField("核定退费单", default=dict, blank=True)  # every field as the person entered it
     bank_code = models.CharField("开户银行", max_length=8)
     bank_name = models.CharField("开户银行名称", max_length=32)
     account_number = EncryptedTextField("银行账号")
@@ -64,6 +73,7 @@ class RefundApplication(models.Model):
     submitted_at = models.DateTimeField("提交时间", null=True, blank=True)
     decided_at = models.DateTimeField("退库时间", null=True, blank=True)
     next_expected_at = models.DateTimeField("下一步预计时间", null=True, blank=True)
+    verify_code = models.CharField("验证码", max_length=16, unique=True)  # the decision letter's public check
 
     class Meta:
         verbose_name = verbose_name_plural = "退费申请"
@@ -81,9 +91,17 @@ class RefundApplication(models.Model):
         return f"退费申请 {self.application_no}"
 
     @property
+    def decided(self) -> bool:
+        return self.state in (RefundState.SUCCEEDED, RefundState.FAILED)
+
+    @property
+    def decision_label(self) -> str:
+        """The decision as the letter says it: 同意退费 / 不予退费 (once decided)."""
+        return {RefundState.SUCCEEDED: "同意退费", RefundState.FAILED: "不予退费"}.get(self.state, "")
+
+    @property
     def period_label(self) -> str:
-        """"202603" as people say it: 2026年3月."""
-        return f"{self.period[:4]}年{int(self.period[4:])}月"
+        return period_label(self.period, yearly=self.base_amount is None)
 
 
 class RefundItemBalance(models.Model):

@@ -6,9 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from shebao.adapters.core import get_core
-from shebao.adapters.core.port import PaidItem
-from shebao.refunds.models import RefundApplication, RefundKind, RefundState
-from shebao.refunds.services import item_refusal
+from shebao.adapters.core.port import PaidItem, VirtualAccountInfo
+from shebao.refunds.models import RefundApplication, RefundKind, RefundState, period_label
+from shebao.refunds.services import RefundError, item_refusal
+
+SEARCH_MIN, SEARCH_MAX, SEARCH_CAP = 2, 30, 20
 
 
 @dataclass(frozen=True)
@@ -22,11 +24,48 @@ class ItemChoice:
 
     @property
     def period_label(self) -> str:
-        return f"{self.item.period[:4]}年{int(self.item.period[4:])}月"
+        return period_label(self.item.period, yearly=self.item.base_amount is None)
 
 
-def normal_refund_choices(*, registration_no: str) -> list[ItemChoice]:
-    return [ItemChoice(i, item_refusal(i, kind=RefundKind.NORMAL)) for i in get_core().paid_items(registration_no=registration_no)]
+def normal_refund_choices(*, registration_no: str, virtual_account: str = "") -> list[ItemChoice]:
+    """The person's own paid items, or (``virtual_account``) what that account paid for them."""
+    items = get_core().paid_items(registration_no=registration_no, virtual_account=virtual_account)
+    return [ItemChoice(i, item_refusal(i, kind=RefundKind.NORMAL)) for i in items]
+
+
+def special_refund_choices(*, registration_no: str) -> list[ItemChoice]:
+    """The person's paid items for a special refund by receipt: those of the special form first."""
+    items = sorted(get_core().paid_items(registration_no=registration_no), key=lambda i: not i.special)
+    return [ItemChoice(i, item_refusal(i, kind=RefundKind.SPECIAL)) for i in items]
+
+
+def virtual_account_search(text: str) -> list[VirtualAccountInfo]:
+    """虚拟户 by a part of their name: 2 to 30 characters, matched literally, at most 20."""
+    text = (text or "").strip()
+    if not text:
+        raise RefundError("请输入虚拟户名称中的文字")
+    if len(text) < SEARCH_MIN:
+        raise RefundError(f"请至少输入{SEARCH_MIN}个字")
+    if len(text) > SEARCH_MAX:
+        raise RefundError(f"虚拟户名称不超过{SEARCH_MAX}个字")
+    return get_core().virtual_accounts_search(name_part=text, limit=SEARCH_CAP)
+
+
+def virtual_account_get(identifier: str) -> VirtualAccountInfo | None:
+    return get_core().virtual_account_get(identifier=identifier)
+
+
+def application_by_verify_code(code: str) -> RefundApplication | None:
+    """A decided application by its letter's verification code (the public check), or None."""
+    if not 6 <= len(code) <= 16:
+        return None
+    return (RefundApplication.objects.filter(verify_code=code, state__in=[RefundState.SUCCEEDED, RefundState.FAILED])
+            .first())
+
+
+def virtual_lines(*, registration_no: str):
+    """What virtual accounts declared for this resident (the 自主模式 query)."""
+    return get_core().virtual_lines(registration_no=registration_no)
 
 
 def application_list(*, account) -> list[RefundApplication]:

@@ -54,13 +54,18 @@ class RefundAccount:
 
 
 def item_refusal(item: PaidItem, *, kind: str) -> str | None:
-    """Why this paid item cannot be refunded by ``kind`` now, or None."""
+    """Why this paid item cannot be refunded whole by ``kind`` now, or None (a refund by
+    assessment sheet is checked against its sheet instead)."""
     if item.in_refund:
         return IN_REFUND_MESSAGE
     if item.refunded_amount >= item.paid_amount:
         return REFUNDED_MESSAGE
     if kind == RefundKind.NORMAL and item.special:
         return "该笔费款通过特殊缴费申报缴纳，请通过“特殊缴费退费申请”办理"
+    if kind == RefundKind.SPECIAL and not item.special:
+        return "该笔费款不是通过特殊缴费申报表缴纳的，请通过“正常缴费退费申请”办理"
+    if kind == RefundKind.SPECIAL and item.refunded_amount:
+        return "该笔费款已部分退费，请按核定退费单申请"
     return None
 
 
@@ -72,12 +77,62 @@ def _check_account(account_name: str, to: RefundAccount) -> None:
         raise RefundError("退费账户须为缴费人本人的银行账户：账户名称须与缴费人姓名一致")
 
 
+@dataclass(frozen=True)
+class SheetEntry:
+    """A refund assessment sheet (核定退费单) as the person copied it from paper: every field."""
+
+    sheet_no: str
+    agency: str
+    insurance_type_code: str
+    period: str
+    paid_amount: Decimal
+    amount: Decimal
+    reason: str
+    assessed_on: dt.date
+    handler: str
+
+    FIELDS = (("agency", "社保经办机构"), ("insurance_type_code", "险种"), ("period", "费款所属期"), ("paid_amount", "已缴金额"),
+              ("amount", "核定退费金额"), ("reason", "退费原因"), ("assessed_on", "核定日期"), ("handler", "经办人"))
+
+    def as_data(self) -> dict[str, str]:
+        return {name: str(getattr(self, name)) for name in ("sheet_no", *(f for f, _ in self.FIELDS))}
+
+
+def _check_sheet_entry(core, registration_no: str, entry: SheetEntry) -> None:
+    """The sheet the person entered is the one social security issued to them, field by field."""
+    sheet = core.refund_sheet_get(sheet_no=entry.sheet_no)
+    if sheet is None or sheet.registration_no != registration_no:
+        raise RefundError("未查询到该核定退费单，请核对核定退费单号")
+    if sheet.used:
+        raise RefundError("该核定退费单已申请过退费，请勿重复使用")
+    differing = [label for name, label in SheetEntry.FIELDS if getattr(entry, name) != getattr(sheet, name)]
+    if differing:
+        raise RefundError(f"录入的核定退费单信息与社保经办机构核定的不一致：{'、'.join(differing)}，请对照核定退费单核对")
+
+
 def refund_apply_normal(*, actor: Actor, registration_no: str, insurance_type_code: str, period: str, to: RefundAccount,
-                        idempotency_key: str, now: dt.datetime) -> RefundApplication:
+                        idempotency_key: str, now: dt.datetime, virtual_account: str = "") -> RefundApplication:
     """正常缴费退费申请: one insurance item of one period, refunded whole (the amount actually
-    paid, the summed base of every declaration of that period). Accepted at once when the
+    paid, the summed base of every declaration of that period); with ``virtual_account``, an
+    item that virtual account declared and paid for the resident. Accepted at once when the
     checks pass, submitted to the core in the same transaction, archived and audited; the
     decision comes by the job ``follow_refunds``. A repeated key returns the first application."""
+    return _apply(actor=actor, registration_no=registration_no, kind=RefundKind.NORMAL, key=(insurance_type_code, period), to=to,
+                  idempotency_key=idempotency_key, now=now, virtual_account=virtual_account)
+
+
+def refund_apply_special(*, actor: Actor, registration_no: str, to: RefundAccount, idempotency_key: str, now: dt.datetime,
+                         insurance_type_code: str = "", period: str = "", sheet: SheetEntry | None = None) -> RefundApplication:
+    """特殊缴费退费申请: either an item paid through the special declaration form, refunded
+    whole, or (``sheet``) the amount a refund assessment sheet (核定退费单) assessed, which may
+    be part of what was paid; the sheet's fields must be those social security issued."""
+    key = (sheet.insurance_type_code, sheet.period) if sheet else (insurance_type_code, period)
+    return _apply(actor=actor, registration_no=registration_no, kind=RefundKind.SPECIAL, key=key, to=to,
+                  idempotency_key=idempotency_key, now=now, sheet=sheet)
+
+
+def _apply(*, actor: Actor, registration_no: str, kind: str, key: tuple[str, str], to: RefundAccount, idempotency_key: str,
+           now: dt.datetime, virtual_account: str = "", sheet: SheetEntry | None = None) -> RefundApplication:
     account = actor.citizen_account()
     if not actor.step_up_fresh(now):
         raise StepUpRequired("为保障资金安全，请先进行短信验证")
@@ -88,16 +143,29 @@ def refund_apply_normal(*, actor: Actor, registration_no: str, insurance_type_co
     refusal = core.refund_refusal(registration_no=registration_no)
     if refusal:
         raise RefundError(refusal)
-    item = next((i for i in core.paid_items(registration_no=registration_no)
-                 if (i.insurance_type_code, i.period) == (insurance_type_code, period)), None)
+    va_name = ""
+    if virtual_account:
+        va = core.virtual_account_get(identifier=virtual_account)
+        if va is None:
+            raise RefundError("未查询到该虚拟户识别号，请核对后重新录入")
+        va_name = va.name
+    item = next((i for i in core.paid_items(registration_no=registration_no, virtual_account=virtual_account)
+                 if (i.insurance_type_code, i.period) == key), None)
     if item is None:
         raise RefundError("未查询到该险种该所属期的缴费记录")
-    if refusal := item_refusal(item, kind=RefundKind.NORMAL):
-        raise RefundError(refusal)
+    if sheet is not None:
+        _check_sheet_entry(core, registration_no, sheet)
+        if item.in_refund:
+            raise RefundError(IN_REFUND_MESSAGE)
+        amount = sheet.amount
+    else:
+        if refusal := item_refusal(item, kind=kind):
+            raise RefundError(refusal)
+        amount = item.paid_amount
     _check_account(account.name, to)
     try:
-        return _accept_and_submit(actor=actor, registration_no=registration_no, item=item, kind=RefundKind.NORMAL,
-                                  amount=item.paid_amount, to=to, idempotency_key=idempotency_key, now=now)
+        return _accept_and_submit(actor=actor, registration_no=registration_no, item=item, kind=kind, amount=amount, to=to,
+                                  idempotency_key=idempotency_key, now=now, virtual_account=(virtual_account, va_name), sheet=sheet)
     except IntegrityError as exc:  # another application of the item won the race (or the same key twice)
         again = RefundApplication.objects.filter(account=account, idempotency_key=idempotency_key).first()
         if again is not None:
@@ -105,12 +173,18 @@ def refund_apply_normal(*, actor: Actor, registration_no: str, insurance_type_co
         raise RefundError(IN_REFUND_MESSAGE) from exc
 
 
+def _verify_code() -> str:
+    """The decision letter's public verification code: 16 characters, unambiguous, upper case."""
+    return crypto.random_token(12).upper().replace("-", "X").replace("_", "Y")[:16]
+
+
 def _application_no(now: dt.datetime) -> str:
     return f"TF{now.astimezone(SHANGHAI):%Y%m%d}{crypto.random_token(8).upper()[:10]}"
 
 
 def _accept_and_submit(*, actor: Actor, registration_no: str, item: PaidItem, kind: str, amount: Decimal, to: RefundAccount,
-                       idempotency_key: str, now: dt.datetime) -> RefundApplication:
+                       idempotency_key: str, now: dt.datetime, virtual_account: tuple[str, str],
+                       sheet: SheetEntry | None) -> RefundApplication:
     with transaction.atomic():
         RefundItemBalance.objects.get_or_create(registration_no=registration_no, insurance_type_code=item.insurance_type_code,
                                                 period=item.period, defaults={"paid": item.paid_amount})
@@ -124,7 +198,8 @@ def _accept_and_submit(*, actor: Actor, registration_no: str, item: PaidItem, ki
             insurance_type=item.insurance_type, period=item.period, base_amount=item.base_amount, paid_amount=item.paid_amount,
             amount=amount, receipt_nos=list(item.receipt_nos), bank_code=to.bank_code, bank_name=BANK_NAMES[to.bank_code],
             account_number=to.account_number, account_masked=mask_bank_account(to.account_number), holder_name=to.holder_name,
-            accepted_at=now,
+            accepted_at=now, virtual_account_id=virtual_account[0], virtual_account_name=virtual_account[1],
+            sheet_no=sheet.sheet_no if sheet else "", sheet=sheet.as_data() if sheet else {}, verify_code=_verify_code(),
         )
         application.save()
         RefundItemBalance.objects.filter(pk=balance.pk).update(committed=F("committed") + amount)
@@ -132,7 +207,8 @@ def _accept_and_submit(*, actor: Actor, registration_no: str, item: PaidItem, ki
         try:
             with transaction.atomic():
                 info = get_core().refund_submit(registration_no=registration_no, kind=kind, insurance_type_code=item.insurance_type_code,
-                                                period=item.period, amount=amount, application_ref=application.public_id, now=now)
+                                                period=item.period, amount=amount, application_ref=application.public_id, now=now,
+                                                virtual_account=virtual_account[0], sheet_no=sheet.sheet_no if sheet else "")
         except CoreConflict as exc:
             raise RefundError(str(exc)) from exc
         application = transition(application, RefundState.SUBMITTED, actor_ref=actor.ref, reason="已提交核心系统", now=now,
@@ -155,6 +231,7 @@ def _archive_data(application: RefundApplication, to: RefundAccount) -> dict:
         "paid_amount": str(application.paid_amount), "amount": str(application.amount), "receipt_nos": application.receipt_nos,
         "bank_code": to.bank_code, "account_number": to.account_number, "holder_name": to.holder_name,
         "core_refund_no": application.core_refund_no, "accepted_at": application.accepted_at.isoformat(),
+        "virtual_account_id": application.virtual_account_id, "sheet": application.sheet,
     }
 
 

@@ -278,9 +278,10 @@ class CoreContract:
 
     THREADS = 6
 
-    def _concurrently(self, work) -> tuple[list, list[BaseException]]:
-        """Run ``work(n)`` in THREADS threads released together; (results, errors)."""
-        barrier = threading.Barrier(self.THREADS)
+    def _concurrently(self, work, threads: int | None = None) -> tuple[list, list[BaseException]]:
+        """Run ``work(n)`` in ``threads`` (THREADS) threads released together; (results, errors)."""
+        count = threads or self.THREADS
+        barrier = threading.Barrier(count)
         results, errors = [], []
 
         def worker(n: int) -> None:
@@ -292,12 +293,12 @@ class CoreContract:
             finally:
                 connection.close()
 
-        threads = [threading.Thread(target=worker, args=(n,)) for n in range(self.THREADS)]
-        for thread in threads:
+        running = [threading.Thread(target=worker, args=(n,)) for n in range(count)]
+        for thread in running:
             thread.start()
-        for thread in threads:
+        for thread in running:
             thread.join(timeout=60)
-        assert not any(thread.is_alive() for thread in threads)
+        assert not any(thread.is_alive() for thread in running)
         return results, errors
 
     @pytest.mark.postgres_only

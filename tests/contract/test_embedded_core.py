@@ -22,7 +22,12 @@ from shebao.core.models import (
     Enrolment,
     NoRefundPerson,
     Payer,
+    RefundSheet,
     TaxOffice,
+    VirtualAccount,
+    VirtualAccountKind,
+    VirtualDeclaration,
+    VirtualDeclarationLine,
 )
 from shebao.reference.models import IdType, InsuranceType, PersonType
 from tests.contract.core_contract import CoreContract, MonthlyItem, SeededPerson
@@ -91,6 +96,42 @@ class EmbeddedBuilder:
 
         with override_settings(CORE_EMBEDDED={"REFUND_FAILURE": failure}):
             EmbeddedCore().refunds_decide(now=now)
+
+    def issue_refund_sheet(self, person: SeededPerson, month: int, amount: Decimal) -> str:
+        payer = Payer.objects.get(registration_no=person.registration_no)
+        item, period = self.item(), f"{self.contribution_year}{month:02d}"
+        sheet = RefundSheet.objects.create(
+            sheet_no=f"HD{next(_seq):012d}", payer=payer, agency=payer.agency,
+            insurance_type=InsuranceType.objects.get(code=item.insurance_type_code), period=period, paid_amount=item.monthly,
+            amount=amount, reason="多缴退费", assessed_on=dt.date(2026, 3, 1), handler="经办员甲")
+        return sheet.sheet_no
+
+    def pay_by_virtual_account(self, person: SeededPerson, month: int, *, identifier: str = "", name: str = "") -> str:
+        payer = Payer.objects.get(registration_no=person.registration_no)
+        va = (VirtualAccount.objects.get(identifier=identifier) if identifier else VirtualAccount.objects.create(
+            identifier=f"XN450103{next(_seq):012d}", name=name or f"合约测试{next(_seq)}村民委员会", kind=VirtualAccountKind.VILLAGE,
+            city=payer.city))
+        item = self.item()
+        declaration = VirtualDeclaration.objects.create(
+            declaration_no=f"XS{next(_seq):020d}", virtual_account=va, insurance_type=InsuranceType.objects.get(code=item.insurance_type_code),
+            contribution_year=self.contribution_year, declared_at=self.now(), receipt_no=f"345{next(_seq):017d}", paid_at=self.now())
+        VirtualDeclarationLine.objects.create(declaration=declaration, payer=payer, insurance_type=declaration.insurance_type,
+                                              period=f"{self.contribution_year}{month:02d}", amount=item.monthly)
+        return va.identifier
+
+    def supplement(self, person: SeededPerson, month: int, base_delta: Decimal) -> None:
+        payer = Payer.objects.get(registration_no=person.registration_no)
+        item, period = self.item(), f"{self.contribution_year}{month:02d}"
+        amount = (base_delta * item.rate).quantize(Decimal("0.01"))
+        declaration = Declaration.objects.create(
+            public_id=crypto.random_token(12), declaration_no=f"1024501{next(_seq):017d}", payer=payer,
+            insurance_type=InsuranceType.objects.get(code=item.insurance_type_code), contribution_year=self.contribution_year,
+            period_from=period, period_to=period, base_amount=base_delta, rate=item.rate, amount=amount,
+            mode=DeclarationMode.SELF, declared_at=self.now())
+        DeclarationLine.objects.create(declaration=declaration, payer=payer, insurance_type=declaration.insurance_type, period=period,
+                                       amount=amount, supplementary=True)
+        EmbeddedCore().payment_record(registration_no=person.registration_no, declaration_nos=[declaration.declaration_no],
+                                      channel="wechatpay", transaction_id=f"42001{next(_seq):011d}", amount=amount, paid_at=self.now())
 
     def concurrency_skip_reason(self) -> str | None:
         if connection.vendor != "postgresql":

@@ -44,3 +44,20 @@ def pay_months(account: Account, months: list[int], *, year: int, now) -> str:
 def card_number(prefix: str = "621700000000000") -> str:
     """A UnionPay debit card number with a valid Luhn digit (16 digits)."""
     return next(prefix + str(d) for d in range(10) if luhn_ok(prefix + str(d)))
+
+
+def account_named(name: str) -> Account:
+    return next(a for a in Account.objects.all() if a.name == name)
+
+
+def demo_sheet_entry(**changes):
+    """The demo refund assessment sheet (core.demo_data.REFUND_SHEETS) as its payer would copy it."""
+    import datetime as dt
+
+    from shebao.refunds.services import SheetEntry
+
+    fields = {"sheet_no": "HD45010020251201", "agency": "南宁市社会保险事业局", "insurance_type_code": PENSION, "period": "202512",
+              "paid_amount": Decimal("1000.00"), "amount": Decimal("300.00"), "reason": "缴费基数调整多缴退费",
+              "assessed_on": dt.date(2026, 1, 15), "handler": "覃明"}
+    fields.update(changes)
+    return SheetEntry(**fields)

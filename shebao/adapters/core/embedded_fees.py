@@ -32,6 +32,7 @@ from shebao.core.models import (
     Payer,
     TaxReceipt,
     TaxReceiptState,
+    VirtualDeclarationLine,
 )
 from shebao.reference.selectors import insurance_type_id, insurance_type_names
 
@@ -48,6 +49,14 @@ def expected_remit_at(paid_at: dt.datetime) -> dt.datetime:
 
 def expected_treasury_at(remitted_at: dt.datetime) -> dt.datetime:
     return remitted_at + TREASURY_DELAY
+
+
+def _virtually_declared(payer: Payer, requests: list[DeclarationRequest]) -> bool:
+    """Whether a virtual account already declared one of these periods for the resident."""
+    wanted = Q()
+    for req in requests:
+        wanted |= Q(insurance_type__code=req.insurance_type_code, period__in=[p for p, _ in req.lines])
+    return VirtualDeclarationLine.objects.filter(wanted, payer=payer).exists()
 
 
 def _number(prefix: str, now: dt.datetime) -> str:
@@ -149,6 +158,8 @@ class EmbeddedFeeCore:
     def declaration_submit(self, *, registration_no: str, requests: list[DeclarationRequest], now: dt.datetime) -> list[DeclarationInfo]:
         payer = Payer.objects.get(registration_no=registration_no)
         out = []
+        if _virtually_declared(payer, requests):
+            raise CoreConflict("所选费款所属期已由虚拟户（村委会、社区或学校）代为申报，请勿重复申报")
         try:
             with transaction.atomic(savepoint=False):
                 for req in requests:
@@ -196,6 +207,11 @@ class EmbeddedFeeCore:
                 key = f"{start[:4]}{month:02d}"
                 if months.get(key) != DeclarationState.PAID:  # paid wins over a (stale) declared row
                     months[key] = str(state)
+        virtual = (VirtualDeclarationLine.objects.filter(payer__registration_no=registration_no, period__startswith=str(contribution_year))
+                   .values_list("insurance_type__code", "period", "declaration__paid_at"))
+        for code, period, paid_at in virtual:  # what a virtual account declared for the resident is taken too
+            months = taken.setdefault(code, {})
+            months[period] = DeclarationState.PAID if paid_at else months.get(period, DeclarationState.DECLARED)
         return taken
 
     def declarations_get(self, *, registration_no: str, declaration_nos: list[str]) -> list[DeclarationInfo]:

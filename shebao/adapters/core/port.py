@@ -153,6 +153,50 @@ class PaidItem:
     special: bool  # paid through the special payment declaration form (社保核定): no normal refund
     refunded_amount: Decimal  # refunds succeeded
     in_refund: bool  # a refund of it is submitted and not decided yet
+    virtual_account: str = ""  # the 虚拟户识别号 that declared and paid it for the resident ("" paid by the person)
+
+
+@dataclass(frozen=True)
+class VirtualAccountInfo:
+    """A virtual account (虚拟户): an organisation collecting residents' fees, never a payer."""
+
+    identifier: str  # 虚拟户识别号
+    name: str
+    kind: str  # 村（居）民委员会 / 社区 / 学校
+    city: str
+
+
+@dataclass(frozen=True)
+class VirtualLine:
+    """One line of a virtual account's declaration for one resident (虚拟户申报结果)."""
+
+    virtual_account: VirtualAccountInfo
+    declaration_no: str
+    insurance_type_code: str
+    insurance_type: str
+    period: str
+    amount: Decimal
+    declared_at: dt.datetime
+    receipt_no: str  # "" while not paid
+    paid_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class RefundSheetInfo:
+    """A refund assessment sheet (核定退费单) as the social security agency issued it."""
+
+    sheet_no: str  # 核定退费单号
+    registration_no: str
+    agency: str  # 社保经办机构
+    insurance_type_code: str
+    insurance_type: str
+    period: str
+    paid_amount: Decimal  # 已缴金额
+    amount: Decimal  # 核定退费金额
+    reason: str  # 退费原因
+    assessed_on: dt.date  # 核定日期
+    handler: str  # 经办人
+    used: bool  # taken by a refund submitted or succeeded
 
 
 @dataclass(frozen=True)
@@ -250,19 +294,43 @@ class FeeCore(Protocol):
         special-person list), in the person's words; None when refunds may be applied for."""
         ...
 
-    def paid_items(self, *, registration_no: str) -> list[PaidItem]:
+    def paid_items(self, *, registration_no: str, virtual_account: str = "") -> list[PaidItem]:
         """Every paid item (insurance type × fee period) of this registration, newest period
-        first, with what was refunded of it and whether a refund of it is under way."""
+        first, with what was refunded of it and whether a refund of it is under way. With
+        ``virtual_account``: only the items that virtual account declared and paid for this
+        resident (none for an unknown identifier)."""
+        ...
+
+    def virtual_account_get(self, *, identifier: str) -> VirtualAccountInfo | None:
+        """The virtual account with this 虚拟户识别号, or None."""
+        ...
+
+    def virtual_accounts_search(self, *, name_part: str, limit: int) -> list[VirtualAccountInfo]:
+        """Virtual accounts whose name contains ``name_part`` literally (``%`` and ``_`` are
+        plain characters), at most ``limit``, by name."""
+        ...
+
+    def virtual_lines(self, *, registration_no: str) -> list[VirtualLine]:
+        """What virtual accounts declared for this resident (declared or paid), newest first;
+        never another resident's lines."""
+        ...
+
+    def refund_sheet_get(self, *, sheet_no: str) -> RefundSheetInfo | None:
+        """The refund assessment sheet with this number, or None."""
         ...
 
     def refund_submit(self, *, registration_no: str, kind: str, insurance_type_code: str, period: str, amount: Decimal,
-                      application_ref: str, now: dt.datetime) -> RefundInfo:
+                      application_ref: str, now: dt.datetime, virtual_account: str = "", sheet_no: str = "") -> RefundInfo:
         """Submit a refund of one paid item: state "submitted". Idempotent per
         ``application_ref`` (a repeat returns the refund submitted first). CoreConflict,
-        changing nothing, when the payer is on the no-refund list, the item is not paid,
-        a refund of it is already submitted, ``amount`` is not positive or would take the
-        item's refunded total above what was paid, or (kind "normal") the item was paid
-        through the special declaration form or ``amount`` is not its whole paid amount."""
+        changing nothing, when the applicant is a virtual account or on the no-refund list,
+        the item is not paid (by ``virtual_account`` when given), a refund of it is already
+        submitted, ``amount`` is not positive or would take the item's refunded total above
+        what was paid, or (kind "normal") the item was paid through the special declaration
+        form or ``amount`` is not its whole paid amount, or (kind "special" without a sheet)
+        the item was not paid through the special form or ``amount`` is not its whole paid
+        amount, or (with ``sheet_no``) the sheet is unknown, another payer's or item's,
+        already used, or ``amount`` is not the sheet's assessed amount."""
         ...
 
     def refund_get(self, *, refund_no: str) -> RefundInfo | None:

@@ -14,7 +14,20 @@ from shebao.accounts.otp import mobile_index
 from shebao.common import clock, crypto
 from shebao.common.identity import identity_index
 from shebao.core import demo_data, reference_data
-from shebao.core.models import Agency, Declaration, DeclarationLine, DeclarationMode, Enrolment, Payer, TaxOffice
+from shebao.core.models import (
+    Agency,
+    Declaration,
+    DeclarationLine,
+    DeclarationMode,
+    Enrolment,
+    NoRefundPerson,
+    Payer,
+    RefundSheet,
+    TaxOffice,
+    VirtualAccount,
+    VirtualDeclaration,
+    VirtualDeclarationLine,
+)
 from shebao.reference.models import City, IdType, InsuranceType
 
 
@@ -23,6 +36,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--no-people", action="store_true", help="只载入参考数据")
+        parser.add_argument("--no-history", action="store_true",
+                            help="不载入退费演示用的缴费记录、核定退费单、虚拟户和不予退费名单（测试用）")
 
     @transaction.atomic
     def handle(self, *args, **opts):
@@ -33,6 +48,8 @@ class Command(BaseCommand):
             created = sum(self._person(p) for p in demo_data.DEMO_PEOPLE)
             self.stdout.write(f"演示用户：新增 {created} 人，登录密码 {demo_data.DEMO_PASSWORD}")
             self._assessed_declarations()
+            if not opts["no_history"]:
+                self._refund_cases()
         self.stdout.write(self.style.SUCCESS("参考数据已载入"))
 
     def _agencies_and_tax_offices(self) -> None:
@@ -96,3 +113,67 @@ class Command(BaseCommand):
                 DeclarationLine.objects.bulk_create(
                     DeclarationLine(declaration=d, payer=payer, insurance_type=itype, period=period, amount=per_month) for period in periods
                 )
+
+    def _payer(self, name: str) -> Payer:
+        p = next(p for p in demo_data.DEMO_PEOPLE if p[0] == name)
+        return Payer.objects.get(id_index=identity_index(id_type=IdType.RESIDENT_ID, id_number=demo_data.demo_id(p)))
+
+    def _refund_cases(self) -> None:
+        """Paid history, a supplementary declaration, refund sheets, virtual accounts and the
+        no-refund list: each refund path of the demo (see demo_data)."""
+        from shebao.adapters.core.embedded import EmbeddedCore
+
+        now = clock.now()
+        for name, rows in demo_data.PAID_HISTORY.items():
+            payer = self._payer(name)
+            for code, period, base, rate, extra_base, assessed in rows:
+                if Declaration.objects.filter(payer=payer, insurance_type__code=code, period_from=period).exists():
+                    continue
+                mode = DeclarationMode.ASSESSED if assessed else DeclarationMode.SELF
+                numbers = [self._paid_declaration(payer, code, period, base, rate, mode, supplementary=False, now=now)]
+                if extra_base is not None:
+                    numbers.append(self._paid_declaration(payer, code, period, extra_base, rate, mode, supplementary=True, now=now))
+                for n, number in enumerate(numbers):
+                    amount = Declaration.objects.get(declaration_no=number).amount
+                    EmbeddedCore().payment_record(registration_no=payer.registration_no, declaration_nos=[number], channel="wechatpay",
+                                                  transaction_id=f"4200009{payer.pk:04d}{period}{n}", amount=amount, paid_at=now)
+        for sheet_no, name, code, period, amount, reason, assessed_on, handler in demo_data.REFUND_SHEETS:
+            payer = self._payer(name)
+            paid = sum(DeclarationLine.objects.filter(payer=payer, insurance_type__code=code, period=period, live=True)
+                       .values_list("amount", flat=True), Decimal("0.00"))
+            RefundSheet.objects.get_or_create(sheet_no=sheet_no, defaults={
+                "payer": payer, "agency": payer.agency, "insurance_type": InsuranceType.objects.get(code=code), "period": period,
+                "paid_amount": paid, "amount": amount, "reason": reason, "assessed_on": assessed_on, "handler": handler})
+        for identifier, va_name, kind, division in demo_data.VIRTUAL_ACCOUNTS:
+            VirtualAccount.objects.get_or_create(identifier=identifier, defaults={
+                "name": va_name, "kind": kind, "city": City.objects.get(division_code=division)})
+        for identifier, lines in demo_data.VIRTUAL_LINES.items():
+            va = VirtualAccount.objects.get(identifier=identifier)
+            for n, (name, code, period, amount) in enumerate(lines):
+                payer, itype = self._payer(name), InsuranceType.objects.get(code=code)
+                if VirtualDeclarationLine.objects.filter(payer=payer, insurance_type=itype, period=period).exists():
+                    continue
+                declaration, _ = VirtualDeclaration.objects.get_or_create(
+                    declaration_no=f"XS{identifier[2:]}{code[:5]}"[:24], defaults={
+                        "virtual_account": va, "insurance_type": itype, "contribution_year": int(period[:4]), "declared_at": now,
+                        "receipt_no": f"3451{identifier[-6:]}{period}{n:02d}"[:24], "paid_at": now})
+                VirtualDeclarationLine.objects.create(declaration=declaration, payer=payer, insurance_type=itype, period=period,
+                                                      amount=amount)
+        for name, reason in demo_data.NO_REFUND.items():
+            payer = self._payer(name)
+            if not NoRefundPerson.objects.filter(city=payer.city, id_index=payer.id_index).exists():
+                NoRefundPerson(public_id=crypto.random_token(12), city=payer.city, id_type=payer.id_type, id_index=payer.id_index,
+                               id_number=payer.id_number, name=payer.name, reason=reason, added_at=now).save()
+
+    def _paid_declaration(self, payer, code, period, base, rate, mode, *, supplementary: bool, now) -> str:
+        itype = InsuranceType.objects.get(code=code)
+        amount = (base * rate).quantize(Decimal("0.01"))
+        d = Declaration.objects.create(
+            public_id=crypto.random_token(12), declaration_no=f"{'21' if supplementary else '20'}{period}{payer.pk:06d}{code[-4:]}"[:24],
+            payer=payer, insurance_type=itype, contribution_year=int(period[:4]), period_from=period, period_to=period,
+            base_amount=base, rate=rate, amount=amount, mode=mode,
+            rule_refs=["补充申报（演示）" if supplementary else "演示缴费记录"], declared_at=now,
+        )
+        DeclarationLine.objects.create(declaration=d, payer=payer, insurance_type=itype, period=period, amount=amount,
+                                       supplementary=supplementary)
+        return d.declaration_no

@@ -49,3 +49,18 @@
   if (typeof window.WeixinJSBridge !== "undefined") { pay(); }
   else { document.addEventListener("WeixinJSBridgeReady", pay, false); }
 })();
+
+(function () {
+  // A checkbox that enables (data-enables) or shows (data-reveals) another part of the form.
+  // Without script both stay usable: the server checks everything again.
+  Array.prototype.forEach.call(document.querySelectorAll("input[type=checkbox][data-enables],input[type=checkbox][data-reveals]"), function (box) {
+    function sync() {
+      var target = document.getElementById(box.getAttribute("data-enables") || "");
+      if (target) { target.disabled = !box.checked; target.setAttribute("aria-disabled", String(!box.checked)); }
+      var region = document.getElementById(box.getAttribute("data-reveals") || "");
+      if (region) { region.hidden = !box.checked; }
+    }
+    box.addEventListener("change", sync);
+    sync();
+  });
+})();
