@@ -133,7 +133,7 @@ def _modules(citizen=None):
             "items": [
                 {"name": "申报及缴纳", "url": reverse("fees:declare"), "note": "按年度和档次缴费"},
                 {"name": "缴费记录与缴费回单", "url": reverse("fees:payments"), "note": "回单下载、真伪验证"},
-                {"name": "社保费退费申请", "note": SOON},
+                {"name": "社保费退费申请", "url": reverse("refunds:index"), "note": "正常缴费退费、特殊缴费退费、虚拟户"},
                 {"name": "委托扣款缴费协议", "note": SOON},
                 {"name": "城乡居民应缴费额确定", "note": SOON},
                 {"name": "待批扣清册作废", "note": SOON},
@@ -145,7 +145,7 @@ def _modules(citizen=None):
             "items": [
                 {"name": "灵活就业参保信息查询", "url": reverse("query:insured", args=["flexible"]), "note": ""},
                 {"name": "城乡居民参保信息查询", "url": reverse("query:insured", args=["resident"]), "note": ""},
-                {"name": "虚拟户申报结果查询", "note": SOON},
+                {"name": "虚拟户申报结果查询", "url": reverse("query:virtual"), "note": "城乡居民（自主模式）"},
                 {"name": "待批扣清册查询", "note": SOON},
                 {"name": "委托扣款协议查询", "note": SOON},
             ],
