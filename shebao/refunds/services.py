@@ -245,7 +245,7 @@ def refund_follow(*, application: RefundApplication, info: RefundInfo, actor: Ac
     if info.state == "submitted" or application.state != RefundState.SUBMITTED:
         return False
     with transaction.atomic():
-        row = RefundApplication.objects.select_for_update().get(pk=application.pk)
+        row = RefundApplication.objects.select_for_update().select_related("account").get(pk=application.pk)
         if row.state != RefundState.SUBMITTED:
             return False
         if info.state == "succeeded":
@@ -259,6 +259,11 @@ def refund_follow(*, application: RefundApplication, info: RefundInfo, actor: Ac
             RefundItemBalance.objects.filter(registration_no=row.registration_no, insurance_type_code=row.insurance_type_code,
                                              period=row.period).update(committed=F("committed") - row.amount)
             _ledger(row, LedgerEntryKind.RELEASE, -row.amount, reference=info.refund_no, actor=actor, now=now)
+        archive_append(business_type="refund_decision", business_ref=row.application_no, subject_ref=row.account.public_id,
+                       data={"application_no": row.application_no, "decision": row.decision_label, "state": row.state,
+                             "amount": str(row.amount), "core_refund_no": info.refund_no, "reason": row.failure_reason,
+                             "decided_at": row.decided_at.isoformat() if row.decided_at else "", "verify_code": row.verify_code},
+                       now=now)
         audit_record(actor=actor, action=f"refund.{row.state}", subject_type="refund", subject_ref=row.public_id,
                      changes={"state": {"old": "submitted", "new": row.state}}, now=now)
     return True

@@ -132,3 +132,22 @@ def test_the_virtual_results_query_shows_only_the_residents_own_lines(refund_dem
     page = _client("农秀英").get("/query/virtual").content.decode()
     assert "东增社区" in page and "400.00元" in page and "那况村" not in page  # 那况村 declared only for 罗桂兰
     assert "暂无虚拟户为您申报的记录" in _client("覃丽华").get("/query/virtual").content.decode()
+
+
+def test_a_failed_refund_gets_a_letter_of_refusal_with_the_reason_archived(refund_demo, clock, sims, settings):
+    from shebao.archive.models import ArchiveRecord
+
+    client = _client("覃丽华", sims, "/refunds/special/sheet")
+    client.post("/refunds/special/sheet", _sheet())
+    application = RefundApplication.objects.get()
+    settings.CORE_EMBEDDED = {"REFUND_FAILURE": "收款账户已销户"}
+    refunds_follow_up(now=application.next_expected_at + dt.timedelta(minutes=1))
+    detail = client.get(f"/refunds/{application.public_id}").content.decode()
+    assert "退库失败：收款账户已销户" in detail and "下载退费决定书（不予退费）" in detail
+    pdf = client.get(f"/refunds/{application.public_id}/decision.pdf")
+    rendered = Rendered(pdf.content, ARTIFACTS / "refund-decision-refused.pdf")
+    rendered.path.write_bytes(pdf.content)
+    text = rendered.compact_text()
+    assert "决定：不予退费" in text and "收款账户已销户" in text
+    kinds = set(ArchiveRecord.objects.filter(business_ref=application.application_no).values_list("business_type", flat=True))
+    assert kinds == {"refund", "refund_decision"}
