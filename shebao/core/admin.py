@@ -9,7 +9,7 @@ from shebao.common import clock
 from shebao.common.admin_base import ReadOnlyAdmin
 from shebao.common.masking import mask_id_number, mask_name
 from shebao.common.validators import validate_id_number
-from shebao.core.models import Agency, NoRefundPerson, TaxOffice, TaxReceipt
+from shebao.core.models import Agency, NoRefundPerson, RefundSheet, TaxOffice, TaxReceipt, VirtualAccount
 
 
 @admin.register(Agency)
@@ -87,3 +87,24 @@ class NoRefundPersonAdmin(admin.ModelAdmin):
         if obj.added_at is None:
             obj.added_at = clock.now()
         super().save_model(request, obj, form, change)
+
+
+@admin.register(VirtualAccount)
+class VirtualAccountAdmin(admin.ModelAdmin):
+    """Virtual accounts (虚拟户): village committees, communities and schools collecting fees."""
+
+    list_display = ("identifier", "name", "kind", "city")
+    list_filter = ("kind", "city")
+    search_fields = ("identifier", "name")
+    actions = None
+
+
+@admin.register(RefundSheet)
+class RefundSheetAdmin(ReadOnlyAdmin):
+    """Refund assessment sheets (核定退费单) issued by social security (the real core's;
+    the embedded core's come with its data), read-only here; the payer is left out."""
+
+    list_display = ("sheet_no", "agency", "insurance_type", "period", "paid_amount", "amount", "assessed_on", "handler")
+    list_filter = ("agency", "insurance_type")
+    search_fields = ("sheet_no",)
+    exclude = ("payer",)
