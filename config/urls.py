@@ -2,13 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.api import api
-from shebao.common.backoffice import StaffAuthenticationForm
 from shebao.fees import views as fees_views
 from shebao.web import views as web_views
 
-admin.site.site_header = "个人社保费掌上办 · 后台管理"
-admin.site.site_title = "掌上办后台"
-admin.site.login_form = StaffAuthenticationForm  # throttled and audited (shebao.common.backoffice)
+# admin.site is shebao.common.backoffice.StaffAdminSite: TOTP, throttled and audited logins
 
 urlpatterns = [
     path("", web_views.home, name="home"),

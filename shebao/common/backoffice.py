@@ -11,6 +11,12 @@ Development and tests default to 127.0.0.1 / localhost / testserver from loopbac
 ``make run`` still shows /admin/ locally. 404, not 403: the public site does not say that a
 back office exists.
 
+**Second factor.** The admin site is :class:`StaffAdminSite` (django-otp's ``OTPAdminSite``,
+made the default site by ``shebao.common.apps.StaffAdminConfig``): staff sign in with the
+password *and* a TOTP code of a confirmed device (``manage.py staff_totp`` binds one); a
+session without a verified device is treated as not staff. A wrong or missing code counts
+as a failed attempt like a wrong password.
+
 **Login.** :class:`StaffAuthenticationForm` (``admin.site.login_form``) counts failures per
 username (``STAFF_LOGIN_FAILURE_LIMIT``; the unit is taken before the password is checked,
 so concurrent posts cannot overshoot) and per client address
@@ -25,12 +31,16 @@ import ipaddress
 import math
 from functools import lru_cache
 
+from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.http.request import split_domain_port
 from django.urls import reverse
+from django_otp import devices_for_user
+from django_otp.admin import OTPAdminSite
+from django_otp.forms import OTPAuthenticationFormMixin
 
 from shebao.common import clock, crypto, ratelimit
 from shebao.common.actor import Actor, AuthMethod, Door, request_actor
@@ -85,8 +95,38 @@ def _locked(verdicts) -> ValidationError | None:
     return ValidationError(LOCKED_MESSAGE.format(minutes=max(1, math.ceil(wait / 60))), code="locked")
 
 
-class StaffAuthenticationForm(AdminAuthenticationForm):
-    """Django's admin login form with throttling and an audit event per attempt."""
+class StaffAuthenticationForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
+    """Django's admin login form with the TOTP code (django-otp), throttling and an audit
+    event per attempt."""
+
+    otp_device = forms.CharField(required=False, widget=forms.HiddenInput)
+    otp_token = forms.CharField(label="动态口令", required=False, max_length=8, widget=forms.TextInput(
+        attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "placeholder": "身份验证器上的6位数字"}))
+    otp_challenge = forms.CharField(required=False, widget=forms.HiddenInput)
+    otp_error_messages = dict(
+        OTPAuthenticationFormMixin.otp_error_messages,
+        token_required="请输入身份验证器上的6位动态口令",
+        invalid_token="动态口令不正确或已过期，请输入身份验证器上当前显示的6位数字",
+        n_failed_attempts="动态口令错误次数过多，请稍后再试",
+        verification_not_allowed="动态口令验证暂不可用，请稍后再试",
+        device_required="该账号尚未绑定动态口令，请联系系统管理员",
+        not_interactive="该账号尚未绑定动态口令，请联系系统管理员",
+        challenge_exception="动态口令验证暂不可用，请稍后再试",
+        challenge_message="{0}",
+    )
+
+    def _second_factor(self) -> None:
+        """The code of the staff member's one authenticator (``staff_totp`` keeps one per person)."""
+        user = self.get_user()
+        device = next(iter(devices_for_user(user, confirmed=True)), None) if user is not None else None
+        if device is None:
+            raise ValidationError(self.otp_error_messages["device_required"], code="device_required")
+        self.cleaned_data["otp_device"] = device.persistent_id
+        self.cleaned_data["otp_challenge"] = ""
+        self.clean_otp(user)
+
+    def _update_form(self, user) -> None:
+        """django-otp would list the devices and echo the password back into the page; we do neither."""
 
     def clean(self):
         username = self.cleaned_data.get("username")
@@ -105,6 +145,7 @@ class StaffAuthenticationForm(AdminAuthenticationForm):
                 raise refused
             try:
                 cleaned = super().clean()
+                self._second_factor()
             except ValidationError:
                 ratelimit.hit(*rules[1])
                 self._audit(username, ok=False)
@@ -131,3 +172,16 @@ class StaffAuthenticationForm(AdminAuthenticationForm):
             actor=visitor, action="staff.login", subject_type="account" if target else "", subject_ref=target.public_id if target else "",
             outcome="success" if ok else "failure", now=now,
         )
+
+
+class StaffAdminSite(OTPAdminSite):
+    """The back office: django-otp's admin site (only OTP-verified staff) with our login form."""
+
+    site_header = "个人社保费掌上办 · 后台管理"
+    site_title = "掌上办后台"
+    index_title = "后台管理"
+    login_form = StaffAuthenticationForm
+    login_template = "admin/staff_login.html"
+
+    def __init__(self, name: str = "admin"):
+        super().__init__(name)

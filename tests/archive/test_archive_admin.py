@@ -12,6 +12,7 @@ from shebao.audit.models import AuditEvent
 from tests import actors
 from tests.archive.factories import ID_NUMBER, MOBILE
 from tests.audit.factories import account_create
+from tests.staff import verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ def viewer():
 
 
 def test_changelist_lists_records_without_personal_data(client, viewer, three_records):
-    client.force_login(viewer)
+    verified_client(viewer, client)
 
     response = client.get(reverse("admin:archive_archiverecord_changelist"))
 
@@ -36,7 +37,7 @@ def test_changelist_lists_records_without_personal_data(client, viewer, three_re
 
 
 def test_staff_detail_hides_the_snapshot_and_writes_no_audit_event(client, viewer, three_records):
-    client.force_login(viewer)
+    verified_client(viewer, client)
 
     response = client.get(reverse("admin:archive_archiverecord_change", args=[three_records[0].pk]))
 
@@ -49,7 +50,7 @@ def test_staff_detail_hides_the_snapshot_and_writes_no_audit_event(client, viewe
 
 def test_superuser_detail_shows_the_snapshot_and_is_audited(client, three_records):
     superuser = account_create(is_superuser=True)
-    client.force_login(superuser)
+    verified_client(superuser, client)
     record = three_records[1]
 
     response = client.get(reverse("admin:archive_archiverecord_change", args=[record.pk]), HTTP_X_REQUEST_ID="req-admin-0001")
@@ -64,7 +65,7 @@ def test_superuser_detail_shows_the_snapshot_and_is_audited(client, three_record
 
 
 def test_no_add_change_or_delete_even_for_a_superuser(client, three_records):
-    client.force_login(account_create(is_superuser=True))
+    verified_client(account_create(is_superuser=True), client)
     record = three_records[0]
 
     assert client.get(reverse("admin:archive_archiverecord_add")).status_code == 403
@@ -82,7 +83,7 @@ def test_seals_are_listed_read_only_even_for_a_superuser(client, three_records, 
 
     audit_record(actor=actors.visitor(), action="account.login.failed", outcome="failure", now=FROZEN_NOW)
     seal_all()
-    client.force_login(account_create(is_superuser=True))
+    verified_client(account_create(is_superuser=True), client)
 
     listing = client.get(reverse(f"admin:{model}_changelist"))
 

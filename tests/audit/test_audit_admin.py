@@ -10,6 +10,7 @@ from shebao.audit.models import AuditEvent
 from shebao.audit.services import audit_record
 from tests import actors
 from tests.audit.factories import FROZEN_NOW, account_create
+from tests.staff import verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ def auditor():
 def test_filters_select_events(client, auditor, citizen):
     audit_record(actor=actors.citizen(citizen), action="account.register", now=FROZEN_NOW)
     audit_record(actor=actors.visitor(), action="account.login.failed", outcome="failure", now=FROZEN_NOW)
-    client.force_login(auditor)
+    verified_client(auditor, client)
     url = reverse("admin:audit_auditevent_changelist")
 
     everything = client.get(url)
@@ -39,7 +40,7 @@ def test_filters_select_events(client, auditor, citizen):
 
 def test_no_add_change_or_delete(client, citizen):
     event = audit_record(actor=actors.citizen(citizen), action="account.register", now=FROZEN_NOW)
-    client.force_login(account_create(is_superuser=True))
+    verified_client(account_create(is_superuser=True), client)
 
     assert client.get(reverse("admin:audit_auditevent_add")).status_code == 403
     assert client.post(reverse("admin:audit_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403

@@ -4,6 +4,7 @@ import pytest
 from django.test import Client
 
 from shebao.accounts.models import Account
+from tests.staff import verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -12,7 +13,7 @@ pytestmark = pytest.mark.django_db
 def staff_client(db):
     staff = Account.objects.create_superuser("staff01", "Staff@2026x", created_at="2026-11-20T02:00:00Z")
     client = Client()
-    client.force_login(staff)
+    verified_client(staff, client)
     return client
 
 

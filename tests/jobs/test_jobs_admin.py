@@ -11,6 +11,7 @@ from django_tasks_db.models import DBTaskResult
 
 from shebao.accounts.models import Account
 from shebao.jobs import tasks
+from tests.staff import verified_client
 
 pytestmark = pytest.mark.django_db
 URL = "/admin/django_tasks_database/dbtaskresult/"
@@ -20,7 +21,7 @@ URL = "/admin/django_tasks_database/dbtaskresult/"
 def staff_client(db):
     staff = Account.objects.create_superuser("staff01", "Staff@2026x", created_at="2026-11-20T02:00:00Z")
     client = Client()
-    client.force_login(staff)
+    verified_client(staff, client)
     return client
 
 
@@ -75,7 +76,7 @@ def test_staff_without_the_change_permission_cannot_retry(db):
     staff.refresh_from_db()
     staff.user_permissions.add(Permission.objects.get(codename="view_dbtaskresult"))
     client = Client()
-    client.force_login(staff)
+    verified_client(staff, client)
     failed = _failed_job()
 
     assert client.get(URL).status_code == 200

@@ -8,6 +8,7 @@ from shebao.accounts.models import Account
 from shebao.refunds.models import RefundApplication
 from tests import actors
 from tests.refunds.helpers import account_named, card_number, demo_sheet_entry, registration_of
+from tests.staff import verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def staff_client(db):
     staff = Account.objects.create_superuser("staff01", "Staff@2026x", created_at="2026-11-20T02:00:00Z")
     client = Client()
-    client.force_login(staff)
+    verified_client(staff, client)
     return client
 
 

@@ -15,6 +15,7 @@ from shebao.rules.models import ContributionRule
 from shebao.rules.services import rule_save
 from tests import actors
 from tests.rules.factories import FROZEN_NOW, rule_make, staff_create
+from tests.staff import verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ ADD = reverse("admin:rules_contributionrule_add")
 @pytest.fixture
 def staff_client(client):
     staff = staff_create()
-    client.force_login(staff)
+    verified_client(staff, client)
     client.staff = staff
     return client
 

@@ -4,9 +4,11 @@ networks (404 elsewhere); staff logins throttled per username and per address, a
 from __future__ import annotations
 
 import pytest
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from shebao.accounts.models import Account
 from shebao.audit.models import AuditEvent
+from tests.staff import current_code, totp_device, verified_client
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "Staff@2026x"
@@ -15,7 +17,9 @@ WRONG = "Wrong@2026x"
 
 @pytest.fixture
 def staff(db):
-    return Account.objects.create_superuser("staff01", PASSWORD)
+    user = Account.objects.create_superuser("staff01", PASSWORD)
+    totp_device(user)
+    return user
 
 
 @pytest.fixture
@@ -27,8 +31,12 @@ def backoffice_host(settings):
     return "houtai.example.cn"
 
 
-def _admin_login(client, username, password, **extra):
-    return client.post("/admin/login/?next=/admin/", {"username": username, "password": password}, **extra)
+def _admin_login(client, username, password, *, code: str | None = None, **extra):
+    """The login form with the TOTP code the user's authenticator shows now (unless ``code``)."""
+    if code is None:
+        device = TOTPDevice.objects.filter(user__username=username).first()
+        code = current_code(device) if device else ""
+    return client.post("/admin/login/?next=/admin/", {"username": username, "password": password, "otp_token": code}, **extra)
 
 
 def test_development_default_serves_the_back_office_on_loopback(client):
@@ -111,3 +119,54 @@ def test_staff_login_gets_429_while_every_password_check_slot_is_taken(client, s
         for _ in range(held):
             semaphore.release()
     assert _admin_login(client, "staff01", PASSWORD).status_code == 302
+
+
+
+def test_staff_need_the_totp_code_and_a_wrong_one_counts_as_a_failure(client, staff):
+    missing = _admin_login(client, "staff01", PASSWORD, code="")
+    assert missing.status_code == 200 and "请输入身份验证器上的6位动态口令" in missing.content.decode()
+    wrong = _admin_login(client, "staff01", PASSWORD, code="000000" if current_code(totp_device(staff)) != "000000" else "111111")
+    assert wrong.status_code == 200 and "动态口令不正确" in wrong.content.decode()
+    assert client.get("/admin/").status_code == 302  # not in
+    assert list(AuditEvent.objects.filter(action="staff.login").values_list("outcome", flat=True)) == ["failure", "failure"]
+    soon = _admin_login(client, "staff01", PASSWORD)  # django-otp holds the device back a moment after a wrong code
+    assert soon.status_code == 200 and "错误次数过多" in soon.content.decode()
+    totp_device(staff).throttle_reset()  # the moment passes
+    assert _admin_login(client, "staff01", PASSWORD).status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_staff_account_without_an_authenticator_cannot_sign_in(client, db):
+    Account.objects.create_superuser("staff02", PASSWORD)
+    response = _admin_login(client, "staff02", PASSWORD, code="123456")
+    assert response.status_code == 200 and "尚未绑定动态口令" in response.content.decode()
+    assert client.get("/admin/").status_code == 302
+
+
+def test_a_session_without_a_verified_device_is_not_staff(client, staff):
+    client.force_login(staff)  # a password-only session (e.g. from the public site's login)
+    assert client.get("/admin/").status_code == 302
+    assert verified_client(staff, client).get("/admin/").status_code == 200
+
+
+def test_a_code_is_accepted_once(staff):
+    from django.test import Client
+
+    code = current_code(totp_device(staff))
+    assert _admin_login(Client(), "staff01", PASSWORD, code=code).status_code == 302
+    replay = _admin_login(Client(), "staff01", PASSWORD, code=code)  # the same code again, at once
+    assert replay.status_code == 200 and "动态口令不正确" in replay.content.decode()
+
+
+def test_staff_totp_binds_a_new_authenticator_and_is_audited(staff, capsys):
+    from django.core.management import CommandError, call_command
+
+    old = totp_device(staff).persistent_id
+    call_command("staff_totp", "staff01", "--no-qr")
+    out = capsys.readouterr().out
+    assert "otpauth://totp/" in out and "已为 staff01 绑定动态口令" in out
+    (device,) = TOTPDevice.objects.filter(user=staff)
+    assert device.persistent_id != old and device.confirmed
+    assert AuditEvent.objects.filter(action="staff.totp_bound", subject_ref=staff.public_id).count() == 1
+    with pytest.raises(CommandError, match="没有用户名为"):
+        call_command("staff_totp", "nobody")
