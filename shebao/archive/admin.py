@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from shebao.archive.models import ArchiveRecord, ArchiveSeal
@@ -38,6 +41,7 @@ _FIELDS = (
 
 @admin.register(ArchiveRecord)
 class ArchiveRecordAdmin(admin.ModelAdmin):
+    change_list_template = "admin/archive/archiverecord_change_list.html"
     list_display = ("seq", "business_type", "business_ref", "created_at", "digest_prefix")
     list_filter = ("business_type", "created_at")
     search_fields = ("=business_ref", "=subject_ref", "=public_id")
@@ -76,6 +80,30 @@ class ArchiveRecordAdmin(admin.ModelAdmin):
             return "解密失败（请运行 verify_archive）"
         pretty = json.dumps(json.loads(snapshot), ensure_ascii=False, indent=2, sort_keys=True)
         return format_html("<pre>{}</pre>", pretty)
+
+    def get_urls(self):
+        return [path("verify/", self.admin_site.admin_view(self.verify_view), name="archive_verify"), *super().get_urls()]
+
+    def verify_view(self, request: HttpRequest) -> HttpResponse:
+        """校验哈希链 from the console (auditors): the archive's and the audit log's digests,
+        SM3 chains, Merkle roots and SM2 signatures, as ``verify_archive`` / ``verify_audit``."""
+        from shebao.archive.verify import verify_archive
+        from shebao.audit.verify import verify_audit
+
+        if request.method != "POST":
+            return redirect(reverse("admin:archive_archiverecord_changelist"))
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        for label, kind, result in (("资料归档", "archive", verify_archive()), ("审计日志", "audit_log", verify_audit())):
+            pending = f"，另有 {result.pending} 条等待签名" if result.pending else ""
+            if result.ok:
+                messages.success(request, f"{label}校验通过：{result.checked} 条{pending}")
+            else:
+                shown = "；".join(str(p) for p in result.problems[:5])
+                messages.error(request, f"{label}校验失败：已检查 {result.checked} 条，发现 {len(result.problems)} 处问题：{shown}")
+            audit_record(actor=request_actor(request), action="staff.verify_log", subject_type=kind, outcome="success" if result.ok else "failure",
+                         now=clock.now())
+        return redirect(reverse("admin:archive_archiverecord_changelist"))
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None) -> HttpResponse:
         response = super().change_view(request, object_id, form_url, extra_context)

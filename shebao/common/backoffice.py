@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from functools import lru_cache
+from functools import lru_cache, update_wrapper
 
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.http.request import split_domain_port
 from django.urls import reverse
@@ -185,3 +185,19 @@ class StaffAdminSite(OTPAdminSite):
 
     def __init__(self, name: str = "admin"):
         super().__init__(name)
+
+    def admin_view(self, view, cacheable=False):
+        """Every back-office page: a refusal for want of a role (403) is audited."""
+        inner = super().admin_view(view, cacheable)
+
+        def audited(request, *args, **kwargs):
+            try:
+                return inner(request, *args, **kwargs)
+            except PermissionDenied:
+                from shebao.audit.services import audit_record
+
+                audit_record(actor=request_actor(request, door=Door.ADMIN), action="staff.denied", subject_type="admin_page",
+                             subject_ref=request.path[:64], outcome="failure", now=clock.now())
+                raise
+
+        return update_wrapper(audited, inner)

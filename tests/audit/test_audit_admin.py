@@ -45,4 +45,5 @@ def test_no_add_change_or_delete(client, citizen):
     assert client.get(reverse("admin:audit_auditevent_add")).status_code == 403
     assert client.post(reverse("admin:audit_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
     assert client.post(reverse("admin:audit_auditevent_change", args=[event.pk]), {"outcome": "failure"}).status_code == 403
-    assert AuditEvent.objects.get().outcome == "success"
+    assert AuditEvent.objects.get(pk=event.pk).outcome == "success"
+    assert AuditEvent.objects.filter(action="staff.denied").count() == 3  # each refusal is audited
