@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "shebao.rules",
     "shebao.fees",
     "shebao.refunds",
+    "shebao.agreements",
     "shebao.query",
     "shebao.web",
     "shebao.adapters.sms",

@@ -19,6 +19,7 @@ urlpatterns = [
     path("query/", include("shebao.query.urls")),
     path("fees/", include("shebao.fees.urls")),
     path("refunds/", include("shebao.refunds.urls")),
+    path("agreements/", include("shebao.agreements.urls")),
     path("verify/<str:code>", fees_views.receipt_verify, name="receipt_verify"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

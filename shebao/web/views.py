@@ -135,7 +135,7 @@ def _modules(citizen=None):
                 {"name": "缴费记录与缴费回单", "url": reverse("fees:payments"), "note": "回单下载、真伪验证"},
                 {"name": "社保费退费申请", "url": reverse("refunds:index"), "note": "正常缴费退费、特殊缴费退费、虚拟户"},
                 {"name": "委托扣款缴费协议", "note": SOON},
-                {"name": "城乡居民应缴费额确定", "note": SOON},
+                {"name": "城乡居民应缴费额确定", "url": reverse("agreements:payable_amount"), "note": "批量扣款的缴费档次"},
                 {"name": "待批扣清册作废", "note": SOON},
             ],
         },
