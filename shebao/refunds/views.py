@@ -5,6 +5,7 @@ Thin: parse, call one service or selector, render."""
 
 from __future__ import annotations
 
+from functools import wraps
 from urllib.parse import quote as quote_filename
 from urllib.parse import urlencode
 
@@ -29,6 +30,29 @@ NO_RECEIPT_PROMPT = ("未查询到申请退费缴费人是税票信息，请确�
 @citizen_required
 def index(request):
     return render(request, "refunds/index.html", {"applications": selectors.application_list(account=request.user)})
+
+
+def with_profile(template: str):
+    """A refund page of a signed-in person with a payer profile at the core; without one,
+    ``template`` says so (no insured record)."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            profile = payer_profile_for(request.user)
+            if profile is None:
+                return render(request, template, {"profile": None})
+            return view(request, profile, *args, **kwargs)
+
+        return citizen_required(require_http_methods(["GET", "POST"])(wrapper))
+
+    return decorate
+
+
+def _bound(request, form_class, **kwargs):
+    """The form bound to the POST (unbound on GET), a fresh idempotency key, the holder's name."""
+    return form_class(request.POST if request.method == "POST" else None,
+                      initial={"idem": crypto.random_token(), "holder_name": request.user.name, **kwargs.pop("initial", {})}, **kwargs)
 
 
 def _account(d: dict) -> services.RefundAccount:
@@ -73,19 +97,13 @@ def _virtual_mode(request) -> dict:
     return mode
 
 
-@citizen_required
-@require_http_methods(["GET", "POST"])
-def normal(request):
-    account = request.user
-    profile = payer_profile_for(account)
-    if profile is None:
-        return render(request, "refunds/normal.html", {"profile": None})
+@with_profile("refunds/normal.html")
+def normal(request, profile):
     mode = _virtual_mode(request)
     choices = [] if mode["on"] and not mode["va_id"] else selectors.normal_refund_choices(
         registration_no=profile.registration_no, virtual_account=mode["va_id"])
     item_choices = [(c.key, f"{c.item.insurance_type} {c.period_label}") for c in choices if c.refusal is None]
-    form = NormalRefundForm(request.POST if request.method == "POST" else None, item_choices=item_choices,
-                            initial={"idem": crypto.random_token(), "holder_name": account.name, "va_id": mode["va_id"]})
+    form = _bound(request, NormalRefundForm, item_choices=item_choices, initial={"va_id": mode["va_id"]})
     ctx = {"profile": profile, "choices": choices, "form": form, "arrival_note": ARRIVAL_NOTE, "mode": mode,
            "no_receipt_prompt": NO_RECEIPT_PROMPT}
 
@@ -99,18 +117,12 @@ def normal(request):
     return _submit(request, form, ctx, "refunds/normal.html", apply, back)
 
 
-@citizen_required
-@require_http_methods(["GET", "POST"])
-def special(request):
+@with_profile("refunds/special.html")
+def special(request, profile):
     """特殊缴费退费申请 by a paid receipt of the special form (whole only)."""
-    account = request.user
-    profile = payer_profile_for(account)
-    if profile is None:
-        return render(request, "refunds/special.html", {"profile": None})
     choices = selectors.special_refund_choices(registration_no=profile.registration_no)
     item_choices = [(c.key, f"{c.item.insurance_type} {c.period_label}") for c in choices if c.refusal is None]
-    form = NormalRefundForm(request.POST if request.method == "POST" else None, item_choices=item_choices,
-                            initial={"idem": crypto.random_token(), "holder_name": account.name})
+    form = _bound(request, NormalRefundForm, item_choices=item_choices)
     ctx = {"profile": profile, "choices": choices, "form": form, "arrival_note": ARRIVAL_NOTE}
 
     def apply(d):
@@ -122,16 +134,10 @@ def special(request):
     return _submit(request, form, ctx, "refunds/special.html", apply, reverse("refunds:special"))
 
 
-@citizen_required
-@require_http_methods(["GET", "POST"])
-def special_sheet(request):
+@with_profile("refunds/sheet.html")
+def special_sheet(request, profile):
     """录入核定退费单: every field of the sheet, then the assessed (possibly partial) refund."""
-    account = request.user
-    profile = payer_profile_for(account)
-    if profile is None:
-        return render(request, "refunds/sheet.html", {"profile": None})
-    form = SheetForm(request.POST if request.method == "POST" else None,
-                     initial={"idem": crypto.random_token(), "holder_name": account.name})
+    form = _bound(request, SheetForm)
     ctx = {"profile": profile, "form": form, "arrival_note": ARRIVAL_NOTE}
 
     def apply(d):
