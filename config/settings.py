@@ -128,6 +128,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no staff member reads another's TOTP secret or its QR code in the back office
+
 ROOT_URLCONF = "config.urls"
 FORM_RENDERER = "shebao.common.form_renderer.FastWidgetRenderer"  # Django's widget markup, common widgets without the engine
 WSGI_APPLICATION = "config.wsgi.application"

@@ -25,7 +25,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "audit.view_auditevent", "audit.view_auditseal", "archive.view_archiverecord", "archive.view_archiveseal",
     ),
     "系统管理员": (
-        "auth.view_group", "auth.change_group", "django_tasks_db.view_dbtaskresult", "django_tasks_db.change_dbtaskresult",
+        "auth.view_group", "django_tasks_db.view_dbtaskresult", "django_tasks_db.change_dbtaskresult",
         "jobs.view_periodicrun", "jobs.view_workerheartbeat", "audit.view_auditevent", "archive.view_archiverecord",
         "otp_totp.view_totpdevice", "otp_totp.delete_totpdevice",
     ),

@@ -50,3 +50,10 @@ def test_the_auditor_reads_the_audit_log_and_verifies_the_chains_from_the_consol
     page = client.post("/admin/archive/archiverecord/verify/", follow=True).content.decode()
     assert "资料归档校验通过" in page and "审计日志校验通过" in page
     assert AuditEvent.objects.filter(action="staff.verify_log", actor_id=user.pk).count() == 2
+
+
+def test_no_role_edits_roles_or_reads_an_authenticators_secret(settings):
+    ensure_roles()
+    granted = {p.codename for g in Group.objects.all() for p in g.permissions.all()}
+    assert not granted & {"change_group", "add_group", "add_totpdevice", "change_totpdevice"}
+    assert settings.OTP_ADMIN_HIDE_SENSITIVE_DATA is True
