@@ -122,19 +122,26 @@ def _printable_view(view: ReceiptView) -> ReceiptView:
 
 
 def _new_document(view: ReceiptView) -> ReceiptDocument:
+    return new_document(title=TITLE, subject=f"{SUBTITLE} {view.receipt_no}", number=view.receipt_no, created_at=view.queried_at)
+
+
+def new_document(*, title: str, subject: str, number: str, created_at, watermark: str = WATERMARK, footer_text: str = FOOTER,
+                 number_label: str = "回单编号") -> ReceiptDocument:
+    """An A4 document in the receipt's set (fonts embedded, margins, metadata naming the
+    bureau, never the payer), its watermark, footer and number on every page."""
     fonts = receipt_fonts()
     pdf = ReceiptDocument(orientation="P", unit="mm", format="A4")
-    pdf.receipt_no = view.receipt_no
+    pdf.receipt_no, pdf.watermark, pdf.footer_text, pdf.number_label = number, watermark, footer_text, number_label
     pdf.add_font(FAMILY, "", fonts.regular.path, collection_font_number=fonts.regular.index)
     pdf.add_font(FAMILY, "B", fonts.bold.path, collection_font_number=fonts.bold.index)
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_auto_page_break(True, margin=BOTTOM)
-    pdf.set_title(TITLE)
-    pdf.set_subject(f"{SUBTITLE} {view.receipt_no}")
+    pdf.set_title(title)
+    pdf.set_subject(subject)
     pdf.set_author(ISSUER)
     pdf.set_creator(CREATOR)
     pdf.set_lang("zh-CN")
-    pdf.set_creation_date(view.queried_at)
+    pdf.set_creation_date(created_at)
     pdf.set_display_mode(zoom="fullwidth", layout="single")
     return pdf
 
@@ -256,6 +263,12 @@ def _payment_table(pdf: FPDF, view: ReceiptView) -> None:
 
 def _verification_block(pdf: FPDF, view: ReceiptView, qr_target: str) -> None:
     """The QR code on the left, what it is for and the verify code beside it."""
+    verification_block(pdf, qr_target, hint=SCAN_HINT, lines=(f"验证码：{view.verify_code}", f"回单编号：{view.receipt_no}"),
+                       shown_url=view.verify_url)
+
+
+def verification_block(pdf: FPDF, qr_target: str, *, hint: str, lines: tuple[str, ...], shown_url: str) -> None:
+    """A QR code to ``qr_target`` with ``hint``, ``lines`` and the address printed beside it."""
     if pdf.will_page_break(QR_SIZE + 8):
         pdf.add_page()
     pdf.ln(5)
@@ -265,11 +278,11 @@ def _verification_block(pdf: FPDF, view: ReceiptView, qr_target: str) -> None:
     pdf.set_xy(text_x, top + 4)
     pdf.set_text_color(*TEXT)
     pdf.set_font(FAMILY, "B", 12)
-    pdf.cell(0, 7, SCAN_HINT, new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.cell(0, 7, hint, new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font(FAMILY, "", BODY_PT)
-    pdf.cell(0, 6, f"验证码：{view.verify_code}", new_x=XPos.LEFT, new_y=YPos.NEXT)
-    pdf.cell(0, 6, f"回单编号：{view.receipt_no}", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    for line in lines:
+        pdf.cell(0, 6, line, new_x=XPos.LEFT, new_y=YPos.NEXT)
     pdf.set_font(FAMILY, "", 8.5)
     pdf.set_text_color(*MUTED)
-    pdf.multi_cell(pdf.w - pdf.r_margin - text_x, 4.5, f"验证地址：{view.verify_url}", wrapmode=WrapMode.CHAR)
+    pdf.multi_cell(pdf.w - pdf.r_margin - text_x, 4.5, f"验证地址：{shown_url}", wrapmode=WrapMode.CHAR)
     pdf.set_y(max(pdf.get_y(), top + QR_SIZE))

@@ -12,6 +12,7 @@ from django import forms
 from shebao.common import clock
 from shebao.reference.banks import BANKS
 from shebao.reference.selectors import insurance_type_names
+from shebao.rules.periods import FeePeriod
 
 VIRTUAL_ACCOUNT_RE = re.compile(r"XN\d{18}")
 SHEET_NO_RE = re.compile(r"HD\d{14}")
@@ -111,11 +112,13 @@ class SheetForm(RefundAccountForm):
         return text
 
     def clean_period(self) -> str:
-        text = self.cleaned_data["period"].strip()
-        m = re.fullmatch(r"(\d{4})-?(\d{2})", text)
-        if not m or not 1 <= int(m.group(2)) <= 12 or not 2000 <= int(m.group(1)) <= 2100:
+        try:
+            period = FeePeriod.parse(self.cleaned_data["period"])
+        except ValueError:
+            period = None
+        if period is None or not 2000 <= period.year <= 2100:
             raise forms.ValidationError("费款所属期格式不正确，如 2025-12")
-        return f"{m.group(1)}{m.group(2)}"
+        return period.yyyymm
 
     def clean_paid_amount(self) -> Decimal:
         return parse_amount(self.cleaned_data["paid_amount"], "已缴金额")

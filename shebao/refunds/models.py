@@ -14,6 +14,7 @@ from django.db import models
 
 from shebao.archive.integrity import AppendOnlyModel
 from shebao.common.fields import EncryptedTextField
+from shebao.rules.periods import FeePeriod
 
 
 class RefundKind(models.TextChoices):
@@ -33,7 +34,7 @@ LIVE_REFUND_STATES = (RefundState.ACCEPTED, RefundState.SUBMITTED)
 
 def period_label(period: str, *, yearly: bool) -> str:
     """"202603" as people say it: 2026年3月; a yearly item (no base) is 2026年度."""
-    return f"{period[:4]}年度" if yearly else f"{period[:4]}年{int(period[4:])}月"
+    return f"{period[:4]}年度" if yearly else FeePeriod.parse(period).label()
 
 
 class RefundApplication(models.Model):

@@ -16,14 +16,13 @@ from shebao.receipts.pdf import (
     ISSUER,
     MUTED,
     PAIR_WIDTHS,
-    QR_SIZE,
     TEXT,
-    ReceiptDocument,
     bordered_table,
+    new_document,
     pair_row,
     section,
+    verification_block,
 )
-from shebao.receipts.qr import draw_qr
 from shebao.refunds.models import RefundApplication, RefundState
 
 TITLE = "社会保险费退费决定书"
@@ -40,25 +39,14 @@ def _letter_text(a: RefundApplication) -> str:
 
 def render_decision_pdf(a: RefundApplication, *, verify_url: str) -> bytes:
     """The letter of a decided application as PDF bytes (fonts embedded)."""
-    fonts = receipt_fonts()
-    covered = covered_codepoints(fonts.regular)
+    covered = covered_codepoints(receipt_fonts().regular)
 
     def p(text: str) -> str:
         return printable(text, covered)[0]
 
-    pdf = ReceiptDocument(orientation="P", unit="mm", format="A4")
-    pdf.receipt_no, pdf.watermark, pdf.number_label = a.application_no, "掌上办退费决定书", "退费申请编号"
-    pdf.footer_text = "本决定书由个人社保费掌上办生成，可通过二维码或验证码验证真伪。"
-    pdf.add_font(FAMILY, "", fonts.regular.path, collection_font_number=fonts.regular.index)
-    pdf.add_font(FAMILY, "B", fonts.bold.path, collection_font_number=fonts.bold.index)
-    pdf.set_margins(15, 15, 15)
-    pdf.set_auto_page_break(True, margin=22)
-    pdf.set_title(TITLE)
-    pdf.set_subject(f"{TITLE} {a.application_no}")
-    pdf.set_author(ISSUER)
-    pdf.set_creator("个人社保费掌上办")
-    pdf.set_lang("zh-CN")
-    pdf.set_creation_date(a.decided_at)
+    pdf = new_document(title=TITLE, subject=f"{TITLE} {a.application_no}", number=a.application_no, created_at=a.decided_at,
+                       watermark="掌上办退费决定书", footer_text="本决定书由个人社保费掌上办生成，可通过二维码或验证码验证真伪。",
+                       number_label="退费申请编号")
     pdf.add_page()
     pdf.set_text_color(*TEXT)
     pdf.set_font(FAMILY, "B", 17)
@@ -85,19 +73,5 @@ def render_decision_pdf(a: RefundApplication, *, verify_url: str) -> bytes:
             pair_row(table, ("虚拟户", p(f"{a.virtual_account_name}（{a.virtual_account_id}）")))
         pair_row(table, ("退费账户", f"{a.bank_name} {a.account_masked}"))
         pair_row(table, ("受理时间", format_cn_datetime(a.accepted_at)), ("决定时间", format_cn_datetime(a.decided_at)))
-    pdf.ln(5)
-    top = pdf.get_y()
-    if pdf.will_page_break(QR_SIZE + 8):
-        pdf.add_page()
-        top = pdf.get_y()
-    draw_qr(pdf, verify_url, pdf.l_margin, top, QR_SIZE)
-    x = pdf.l_margin + QR_SIZE + 4
-    pdf.set_xy(x, top + 4)
-    pdf.set_font(FAMILY, "B", 12)
-    pdf.cell(0, 7, "扫码验证决定书真伪", new_x=XPos.LEFT, new_y=YPos.NEXT)
-    pdf.set_font(FAMILY, "", 10)
-    pdf.cell(0, 6, f"验证码：{a.verify_code}", new_x=XPos.LEFT, new_y=YPos.NEXT)
-    pdf.set_font(FAMILY, "", 8.5)
-    pdf.set_text_color(*MUTED)
-    pdf.multi_cell(pdf.w - pdf.r_margin - x, 4.5, f"验证地址：{verify_url}", wrapmode=WrapMode.CHAR)
+    verification_block(pdf, verify_url, hint="扫码验证决定书真伪", lines=(f"验证码：{a.verify_code}",), shown_url=verify_url)
     return bytes(pdf.output())
