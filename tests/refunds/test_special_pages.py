@@ -151,3 +151,9 @@ def test_a_failed_refund_gets_a_letter_of_refusal_with_the_reason_archived(refun
     assert "决定：不予退费" in text and "收款账户已销户" in text
     kinds = set(ArchiveRecord.objects.filter(business_ref=application.application_no).values_list("business_type", flat=True))
     assert kinds == {"refund", "refund_decision"}
+
+
+def test_with_nothing_selectable_the_page_asks_for_no_bank_account(refund_demo, clock):
+    page = _client("覃丽华").get("/refunds/special").content.decode()  # her items are ordinary fees
+    assert "以上费款暂不能在此申请退费" in page and 'name="account_number"' not in page
+    assert 'name="account_number"' in _client("莫振华").get("/refunds/special").content.decode()
