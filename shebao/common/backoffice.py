@@ -48,6 +48,11 @@ from shebao.common.client_ip import client_ip
 from shebao.common.hashers import password_check_slot
 
 LOCKED_MESSAGE = "登录失败次数过多，请{minutes}分钟后再试"
+# One answer for a wrong username, password or code, an account without an authenticator and a
+# device held back after wrong codes: the page must not tell which of the three was right. The
+# cause goes into the audit event only.
+CREDENTIALS_MESSAGE = "用户名、密码或动态口令不正确"
+TOKEN_REQUIRED_MESSAGE = "请输入身份验证器上的6位动态口令"
 
 
 @lru_cache(maxsize=8)
@@ -95,6 +100,13 @@ def _locked(verdicts) -> ValidationError | None:
     return ValidationError(LOCKED_MESSAGE.format(minutes=max(1, math.ceil(wait / 60))), code="locked")
 
 
+def _cause(refusal: ValidationError) -> str:
+    """Why a login was refused, for the audit event: Django's or django-otp's error code
+    (``invalid_login``, ``inactive``, ``invalid_token``, ``n_failed_attempts``, ``device_required`` …)."""
+    codes = [error.code for error in refusal.error_list if error.code]
+    return codes[0] if codes else "invalid"
+
+
 class StaffAuthenticationForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
     """Django's admin login form with the TOTP code (django-otp), throttling and an audit
     event per attempt."""
@@ -103,14 +115,15 @@ class StaffAuthenticationForm(OTPAuthenticationFormMixin, AdminAuthenticationFor
     otp_token = forms.CharField(label="动态口令", required=False, max_length=8, widget=forms.TextInput(
         attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "placeholder": "身份验证器上的6位数字"}))
     otp_challenge = forms.CharField(required=False, widget=forms.HiddenInput)
+    error_messages = dict(AdminAuthenticationForm.error_messages, invalid_login=CREDENTIALS_MESSAGE, inactive=CREDENTIALS_MESSAGE)
     otp_error_messages = dict(
         OTPAuthenticationFormMixin.otp_error_messages,
-        token_required="请输入身份验证器上的6位动态口令",
-        invalid_token="动态口令不正确或已过期，请输入身份验证器上当前显示的6位数字",
-        n_failed_attempts="动态口令错误次数过多，请稍后再试",
-        verification_not_allowed="动态口令验证暂不可用，请稍后再试",
-        device_required="该账号尚未绑定动态口令，请联系系统管理员",
-        not_interactive="该账号尚未绑定动态口令，请联系系统管理员",
+        token_required=TOKEN_REQUIRED_MESSAGE,
+        invalid_token=CREDENTIALS_MESSAGE,
+        n_failed_attempts=CREDENTIALS_MESSAGE,
+        verification_not_allowed=CREDENTIALS_MESSAGE,
+        device_required=CREDENTIALS_MESSAGE,
+        not_interactive=CREDENTIALS_MESSAGE,
         challenge_exception="动态口令验证暂不可用，请稍后再试",
         challenge_message="{0}",
     )
@@ -121,6 +134,9 @@ class StaffAuthenticationForm(OTPAuthenticationFormMixin, AdminAuthenticationFor
         device = next(iter(devices_for_user(user, confirmed=True)), None) if user is not None else None
         if device is None:
             raise ValidationError(self.otp_error_messages["device_required"], code="device_required")
+        allowed, _ = device.verify_is_allowed()
+        if not allowed:  # django-otp raises this one without an error code; the audit wants the cause
+            raise ValidationError(CREDENTIALS_MESSAGE, code="n_failed_attempts")
         self.cleaned_data["otp_device"] = device.persistent_id
         self.cleaned_data["otp_challenge"] = ""
         self.clean_otp(user)
@@ -141,14 +157,17 @@ class StaffAuthenticationForm(OTPAuthenticationFormMixin, AdminAuthenticationFor
             if refused is None:
                 refused = _locked([ratelimit.hit(*rules[0])])
             if refused is not None:
-                self._audit(username, ok=False)
+                self._audit(username, ok=False, cause="locked")
                 raise refused
             try:
+                if not (self.cleaned_data.get("otp_token") or "").strip():
+                    # asked before the password is checked, so the answer says nothing about it
+                    raise ValidationError(TOKEN_REQUIRED_MESSAGE, code="token_required")
                 cleaned = super().clean()
                 self._second_factor()
-            except ValidationError:
+            except ValidationError as refusal:
                 ratelimit.hit(*rules[1])
-                self._audit(username, ok=False)
+                self._audit(username, ok=False, cause=_cause(refusal))
                 locked = _locked([ratelimit.check(*rules[0])])
                 if locked is not None:
                     raise locked from None
@@ -157,7 +176,7 @@ class StaffAuthenticationForm(OTPAuthenticationFormMixin, AdminAuthenticationFor
         self._audit(username, ok=True)
         return cleaned
 
-    def _audit(self, username: str, *, ok: bool) -> None:
+    def _audit(self, username: str, *, ok: bool, cause: str = "") -> None:
         from django.contrib.auth import get_user_model
 
         from shebao.audit.services import audit_record
@@ -170,7 +189,7 @@ class StaffAuthenticationForm(OTPAuthenticationFormMixin, AdminAuthenticationFor
             visitor = visitor.signed_in_as(user, method=AuthMethod.STAFF_PASSWORD, at=now)
         audit_record(
             actor=visitor, action="staff.login", subject_type="account" if target else "", subject_ref=target.public_id if target else "",
-            outcome="success" if ok else "failure", now=now,
+            outcome="success" if ok else "failure", changes={"cause": {"old": None, "new": cause}} if cause else None, now=now,
         )
 
 

@@ -126,11 +126,13 @@ def test_staff_need_the_totp_code_and_a_wrong_one_counts_as_a_failure(client, st
     missing = _admin_login(client, "staff01", PASSWORD, code="")
     assert missing.status_code == 200 and "请输入身份验证器上的6位动态口令" in missing.content.decode()
     wrong = _admin_login(client, "staff01", PASSWORD, code="000000" if current_code(totp_device(staff)) != "000000" else "111111")
-    assert wrong.status_code == 200 and "动态口令不正确" in wrong.content.decode()
+    assert wrong.status_code == 200 and "用户名、密码或动态口令不正确" in wrong.content.decode()
     assert client.get("/admin/").status_code == 302  # not in
-    assert list(AuditEvent.objects.filter(action="staff.login").values_list("outcome", flat=True)) == ["failure", "failure"]
+    events = AuditEvent.objects.filter(action="staff.login").order_by("created_at", "id")
+    assert [(e.outcome, e.changes) for e in events] == [("failure", {"cause": {"old": None, "new": "token_required"}}), ("failure", {"cause": {"old": None, "new": "invalid_token"}})]
     soon = _admin_login(client, "staff01", PASSWORD)  # django-otp holds the device back a moment after a wrong code
-    assert soon.status_code == 200 and "错误次数过多" in soon.content.decode()
+    assert soon.status_code == 200 and "用户名、密码或动态口令不正确" in soon.content.decode()
+    assert AuditEvent.objects.filter(action="staff.login").order_by("-created_at", "-id").first().changes == {"cause": {"old": None, "new": "n_failed_attempts"}}
     totp_device(staff).throttle_reset()  # the moment passes
     assert _admin_login(client, "staff01", PASSWORD).status_code == 302
     assert client.get("/admin/").status_code == 200
@@ -139,8 +141,26 @@ def test_staff_need_the_totp_code_and_a_wrong_one_counts_as_a_failure(client, st
 def test_a_staff_account_without_an_authenticator_cannot_sign_in(client, db):
     Account.objects.create_superuser("staff02", PASSWORD)
     response = _admin_login(client, "staff02", PASSWORD, code="123456")
-    assert response.status_code == 200 and "尚未绑定动态口令" in response.content.decode()
+    assert response.status_code == 200 and "用户名、密码或动态口令不正确" in response.content.decode()
+    assert AuditEvent.objects.get(action="staff.login").changes == {"cause": {"old": None, "new": "device_required"}}
     assert client.get("/admin/").status_code == 302
+
+
+def test_a_wrong_password_and_a_wrong_code_get_the_same_answer(client, staff):
+    """The page must not tell an attacker holding one factor that it was right."""
+    good_code = current_code(totp_device(staff))
+    wrong_code = "000000" if good_code != "000000" else "111111"
+    pages = [_admin_login(client, "staff01", WRONG, code=good_code), _admin_login(client, "staff01", PASSWORD, code=wrong_code),
+             _admin_login(client, "nobody", PASSWORD, code=good_code)]
+
+    def errors(page):
+        html = page.content.decode()
+        return sorted(m for m in ("用户名、密码或动态口令不正确", "请输入正确的", "动态口令不正确或已过期", "错误次数过多", "尚未绑定") if m in html)
+
+    assert all(p.status_code == 200 for p in pages)
+    assert errors(pages[0]) == errors(pages[1]) == errors(pages[2]) != []
+    causes = list(AuditEvent.objects.filter(action="staff.login").order_by("created_at", "id").values_list("changes", flat=True))
+    assert causes == [{"cause": {"old": None, "new": "invalid_login"}}, {"cause": {"old": None, "new": "invalid_token"}}, {"cause": {"old": None, "new": "invalid_login"}}]
 
 
 def test_a_session_without_a_verified_device_is_not_staff(client, staff):
@@ -155,7 +175,7 @@ def test_a_code_is_accepted_once(staff):
     code = current_code(totp_device(staff))
     assert _admin_login(Client(), "staff01", PASSWORD, code=code).status_code == 302
     replay = _admin_login(Client(), "staff01", PASSWORD, code=code)  # the same code again, at once
-    assert replay.status_code == 200 and "动态口令不正确" in replay.content.decode()
+    assert replay.status_code == 200 and "用户名、密码或动态口令不正确" in replay.content.decode()
 
 
 def test_staff_totp_binds_a_new_authenticator_and_is_audited(staff, capsys):
