@@ -113,8 +113,11 @@ def test_the_resident_refunds_only_what_the_virtual_account_declared_for_them(re
     application = _normal(account, clock, "202601", code="10212-RES", virtual_account=VA)
     assert (application.virtual_account_id, application.virtual_account_name, application.amount) == (
         VA, "百色市右江区龙景街道东增社区居民委员会", Decimal("400.00"))
-    wang = Payer.objects.get(registration_no__in=[p.registration_no for p in Payer.objects.all() if p.name == "罗桂兰"])
-    assert RefundItemBalance.objects.filter(registration_no=wang.registration_no).count() == 0  # the other resident's line untouched
+    # the other resident of the same virtual account: her own line is still there, whole and refundable
+    other = next(p.registration_no for p in Payer.objects.all() if p.name == "罗桂兰")  # a core payer without an account here
+    before = [(c.item.paid_amount, c.refusal) for c in selectors.normal_refund_choices(registration_no=other, virtual_account=VA)]
+    assert RefundItemBalance.objects.filter(registration_no=other).count() == 0
+    assert before == [(Decimal("400.00"), None)]
 
 
 def test_an_unknown_virtual_account_is_refused(refund_demo, clock):
