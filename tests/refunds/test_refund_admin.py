@@ -37,8 +37,13 @@ def test_staff_see_the_application_masked(staff_client, refund_demo, clock):
     application = RefundApplication.objects.get()
     listing = staff_client.get("/admin/refunds/refundapplication/").content.decode()
     assert application.application_no in listing and application.account_masked in listing
+    from shebao.audit.models import AuditEvent
+
+    assert not AuditEvent.objects.filter(action="staff.view_personal_data").exists()  # the list shows masked values only
     page = staff_client.get(f"/admin/refunds/refundapplication/{application.pk}/change/").content.decode()
     assert card_number() not in page and "覃丽华" not in page
+    (viewed,) = AuditEvent.objects.filter(action="staff.view_personal_data")
+    assert (viewed.subject_type, viewed.subject_ref, viewed.outcome) == ("refund_application", application.public_id, "success")
 
 
 def test_virtual_accounts_are_listed_and_searched(staff_client, refund_demo):
