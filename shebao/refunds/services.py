@@ -190,6 +190,9 @@ def _accept_and_submit(*, actor: Actor, registration_no: str, item: PaidItem, ki
                                                 period=item.period, defaults={"paid": item.paid_amount})
         balance = RefundItemBalance.objects.select_for_update().get(
             registration_no=registration_no, insurance_type_code=item.insurance_type_code, period=item.period)
+        if item.paid_amount > balance.paid:  # paid again since the row was made (a supplementary declaration): the row follows
+            RefundItemBalance.objects.filter(pk=balance.pk).update(paid=item.paid_amount)
+            balance.paid = item.paid_amount
         if balance.committed + amount > balance.paid:
             raise RefundError(f"退费金额不能超过可退金额 {balance.paid - balance.committed} 元")
         application = RefundApplication(

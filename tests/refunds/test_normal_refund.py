@@ -82,6 +82,16 @@ def test_a_failed_refund_releases_the_item_with_the_reason(paid, clock, settings
     assert _apply(account, reg, clock, key="k2").state == "submitted"  # the item may be refunded again
 
 
+def test_the_balance_row_follows_a_later_payment_of_the_same_item(paid, clock, settings):
+    """The row was made when less had been paid (a refund that failed, then a supplementary
+    payment): the next refund is of the whole amount paid now, and the row says so."""
+    account, reg = paid
+    RefundItemBalance.objects.create(registration_no=reg, insurance_type_code=PENSION, period="202603", paid=MONTHLY - 100)
+    application = _apply(account, reg, clock)
+    assert application.amount == MONTHLY
+    assert RefundItemBalance.objects.values_list("paid", "committed").get() == (MONTHLY, MONTHLY)
+
+
 def test_without_a_step_up_nothing_is_stored(paid, clock):
     account, reg = paid
     with pytest.raises(services.StepUpRequired):
