@@ -95,6 +95,31 @@ class StatementLine:
     success_time: dt.datetime  # aware UTC
 
 
+RefundStatus = Literal["PROCESSING", "SUCCESS", "ABNORMAL", "CLOSED"]
+
+
+@dataclass(frozen=True)
+class ChannelRefund:
+    """The channel's view of one refund of a paid order (WeChat Pay v3 domestic refunds,
+    interfaces.md §4.9). ``out_refund_no`` is our idempotency key: sending the same refund
+    again answers this same refund, never a second one. ``status`` PROCESSING becomes
+    SUCCESS (money back the way it came, 原路退回), ABNORMAL or CLOSED."""
+
+    out_refund_no: str
+    refund_id: str
+    out_trade_no: str
+    transaction_id: str
+    status: RefundStatus
+    refund_fen: int
+    total_fen: int
+    success_time: dt.datetime | None
+    user_received_account: str = ""  # e.g. "招商银行信用卡0403"; personal data, kept out of repr
+
+    def __repr__(self) -> str:
+        return (f"ChannelRefund(out_refund_no={self.out_refund_no!r}, refund_id={self.refund_id!r}, status={self.status!r}, "
+                f"refund_fen={self.refund_fen!r}, total_fen={self.total_fen!r})")
+
+
 class PaymentError(Exception):
     """A channel call failed. ``retryable``: the caller may send the IDENTICAL
     request again (same ``out_trade_no``, same fields) — never a new order id.
@@ -150,4 +175,14 @@ class PaymentChannel(Protocol):
 
     def statement(self, bill_date: dt.date) -> list[StatementLine]:
         """The channel's statement lines for one day (Asia/Shanghai)."""
+        ...
+
+    def refund(self, *, out_refund_no: str, out_trade_no: str, refund_fen: int, total_fen: int, reason: str) -> ChannelRefund:
+        """Refund (part of) a paid order back the way it was paid. Idempotent by ``out_refund_no``:
+        an identical repeat answers the same refund; a timeout leaves the outcome unknown, so
+        resolve it by ``refund_query`` or by sending the identical request again."""
+        ...
+
+    def refund_query(self, out_refund_no: str) -> ChannelRefund:
+        """The refund's current state (``PaymentError`` code ``RESOURCE_NOT_EXISTS`` if the channel has none)."""
         ...

@@ -2,6 +2,7 @@
 processes (``BEGIN IMMEDIATE``), like the SMS and WeChat simulators.
 
 Tables: ``orders`` (one JSAPI order per out_trade_no, its create request kept as JSON),
+``refunds`` (one per out_refund_no, with the outcome it takes at its first query),
 ``control`` (the fault switches), ``bill_files`` (trade-bill download tokens and the
 file they serve) and ``parked`` (notifications held back in ``out_of_order`` mode).
 Times are epoch seconds from the simulator's clock.
@@ -19,7 +20,8 @@ from typing import Any
 
 NOTIFY_MODES = ("normal", "duplicate", "out_of_order", "bad_signature", "wrong_amount", "none")
 API_MODES = ("ok", "system_error", "slow", "bad_response_signature", "bad_bill_hash")
-DEFAULT_CONTROL: dict[str, Any] = {"notify": "normal", "api": "ok", "delay_seconds": 3.0}
+REFUND_OUTCOMES = ("SUCCESS", "ABNORMAL", "CLOSED", "PROCESSING")  # what the next refund becomes at its first query
+DEFAULT_CONTROL: dict[str, Any] = {"notify": "normal", "api": "ok", "delay_seconds": 3.0, "refund": "SUCCESS"}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (
@@ -30,6 +32,9 @@ CREATE TABLE IF NOT EXISTS orders (
 CREATE TABLE IF NOT EXISTS control (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS bill_files (token TEXT PRIMARY KEY, bill_date TEXT NOT NULL, content BLOB NOT NULL,
   issued_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS refunds (out_refund_no TEXT PRIMARY KEY, refund_id TEXT NOT NULL UNIQUE,
+  out_trade_no TEXT NOT NULL, fingerprint TEXT NOT NULL, refund_fen INTEGER NOT NULL, total_fen INTEGER NOT NULL,
+  status TEXT NOT NULL, outcome TEXT NOT NULL, created_at REAL NOT NULL, success_time REAL);
 CREATE TABLE IF NOT EXISTS parked (id INTEGER PRIMARY KEY AUTOINCREMENT, notify_url TEXT NOT NULL,
   transaction_json TEXT NOT NULL);
 """

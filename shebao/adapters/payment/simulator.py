@@ -38,7 +38,8 @@ from urllib.parse import parse_qsl, quote, urlsplit
 from shebao.adapters.payment.sim_api import ApiError, check_order_request, order_fingerprint
 from shebao.adapters.payment.sim_cashier import ACTIONS, Response, cashier_page, message_page
 from shebao.adapters.payment.sim_notify import DEFAULT_RETRY_SCHEDULE, Notifier
-from shebao.adapters.payment.sim_store import API_MODES, NOTIFY_MODES, SimStore
+from shebao.adapters.payment.sim_refunds import check_refund_request, create_refund, refund_json, settle_refund
+from shebao.adapters.payment.sim_store import API_MODES, NOTIFY_MODES, REFUND_OUTCOMES, SimStore
 from shebao.adapters.payment.sim_wire import SHANGHAI, SimKeys, check_authorization, signed_headers, trade_bill, transaction_json
 
 PREPAY_TTL_SECONDS = 2 * 3600
@@ -46,6 +47,7 @@ BILL_URL_TTL_SECONDS = 30
 DEFAULT_MERCHANT_NAME = "国家税务总局广西壮族自治区税务局（模拟商户）"
 _ORDER_PATH = re.compile(r"/v3/pay/transactions/out-trade-no/([^/]+)(/close)?")
 _TRANSACTION_PATH = re.compile(r"/v3/pay/transactions/id/([^/]+)")
+_REFUND_PATH = re.compile(r"/v3/refund/domestic/refunds/([^/]+)")
 TAR_TYPES = ("", "GZIP")
 _SETTING_NAMES = {
     "mchid": "MCHID", "appid": "APPID", "merchant_public_key_pem": "MERCHANT_PUBLIC_KEY", "merchant_serial_no": "MERCHANT_SERIAL_NO",
@@ -130,11 +132,31 @@ class WechatPaySimulator:
             return 200, transaction_json(self.keys(), self._order(match.group(1), now))
         if match and method == "POST" and match.group(2):
             return self._close(match.group(1), body, now)
+        if (method, path) == ("POST", "/v3/refund/domestic/refunds"):
+            return self._refund(body, now, control)
+        refund = _REFUND_PATH.fullmatch(path)
+        if refund and method == "GET":
+            with self.store.tx(now) as db:
+                row = settle_refund(db, refund.group(1), now=now)
+                order = db.execute("SELECT * FROM orders WHERE out_trade_no = ?", (row["out_trade_no"],)).fetchone()
+            return 200, refund_json(row, order)
         by_id = _TRANSACTION_PATH.fullmatch(path)
         if by_id and method == "GET":
             self._check_mchid(query)
             return 200, transaction_json(self.keys(), self._order(by_id.group(1), now, by="transaction_id"))
         raise ApiError(404, "NOT_FOUND", "请求的资源不存在")
+
+    def _refund(self, body: bytes, now: float, control: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """申请退款 (§4.9), idempotent by out_refund_no (sim_refunds)."""
+        request = check_refund_request(body)
+        column, number = ("out_trade_no", request["out_trade_no"]) if request.get("out_trade_no") else (
+            "transaction_id", request["transaction_id"])
+        with self.store.tx(now) as db:
+            order = db.execute(f"SELECT * FROM orders WHERE {column} = ?", (number,)).fetchone()  # noqa: S608 - fixed names
+            if order is None:
+                raise ApiError(404, "RESOURCE_NOT_EXISTS", "订单不存在")
+            row = create_refund(db, request, order=order, now=now, outcome=control["refund"])
+        return 200, refund_json(row, order)
 
     def _check_mchid(self, query: dict[str, str]) -> None:
         if query.get("mchid") != self.keys().mchid:
@@ -281,12 +303,13 @@ class WechatPaySimulator:
         if method == "POST":
             try:
                 wanted = json.loads(_read_body(environ) or b"{}")
-                changes = {k: wanted[k] for k in ("notify", "api", "delay_seconds") if k in wanted}
+                changes = {k: wanted[k] for k in ("notify", "api", "delay_seconds", "refund") if k in wanted}
                 if set(wanted) - set(changes) or changes.get("notify", "normal") not in NOTIFY_MODES \
-                        or changes.get("api", "ok") not in API_MODES or not 0 <= float(changes.get("delay_seconds", 0)) <= 60:
+                        or changes.get("api", "ok") not in API_MODES or not 0 <= float(changes.get("delay_seconds", 0)) <= 60 \
+                        or changes.get("refund", "SUCCESS") not in REFUND_OUTCOMES:
                     raise ValueError
             except (ValueError, TypeError, AttributeError):
-                error = {"error": f"notify in {NOTIFY_MODES}, api in {API_MODES}, 0 <= delay_seconds <= 60"}
+                error = {"error": f"notify in {NOTIFY_MODES}, api in {API_MODES}, refund in {REFUND_OUTCOMES}, 0 <= delay_seconds <= 60"}
                 return _status(400), [("Content-Type", "application/json")], json.dumps(error).encode()
             before, after = self.store.set_control(changes)
             if before["notify"] == "out_of_order" and after["notify"] != "out_of_order":

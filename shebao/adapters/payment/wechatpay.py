@@ -47,6 +47,7 @@ from shebao.adapters.payment.signing import (
 )
 from shebao.adapters.payment.tradebill import check_hash, parse_trade_bill
 from shebao.adapters.payment.wechatpay_messages import check_out_trade_no, jsapi_order_body, transaction_from
+from shebao.adapters.payment.wechatpay_refunds import RefundsMixin
 from shebao.common import clock as clock_module
 
 MAX_NOTIFICATION_BYTES = 64 * 1024  # a real §4.6 notification is ~1-2 KiB; refused unread above this
@@ -71,8 +72,9 @@ def _unavailable(error: ProviderUnavailable) -> PaymentError:
     return PaymentError(str(error), code=_TRANSPORT_CODES[error.kind], retryable=True)
 
 
-class WechatPayV3Channel:
-    """The :class:`~shebao.adapters.payment.port.PaymentChannel` port over WeChat Pay API v3 JSAPI."""
+class WechatPayV3Channel(RefundsMixin):
+    """The :class:`~shebao.adapters.payment.port.PaymentChannel` port over WeChat Pay API v3 JSAPI
+    (refunds in :mod:`~shebao.adapters.payment.wechatpay_refunds`)."""
 
     name = "wechatpay"
     label = "微信支付"
@@ -91,6 +93,7 @@ class WechatPayV3Channel:
         notify_url: str,
         timeout: float,
         cashier_url: str | None = None,
+        refund_notify_url: str | None = None,
         clock: Callable[[], dt.datetime] = _service_now,
         transport: httpx.BaseTransport | None = None,
     ):
@@ -102,6 +105,7 @@ class WechatPayV3Channel:
         self.mchid, self.appid = mchid, appid
         self.base_url = base_url.rstrip("/")
         self.notify_url = notify_url
+        self.refund_notify_url = refund_notify_url or notify_url
         self.cashier_url = cashier_url or None
         self._merchant_key = load_private_key(merchant_private_key_pem)
         self._apiv3_key = apiv3_key

@@ -87,6 +87,21 @@ def test_order_pay_notification_query_and_gzip_bill(sdk, wxpay_sim, receiver, br
     assert f"`{transaction['transaction_id']},`SB202611270000000101," in lines[1]
 
 
+def test_refund_and_refund_query(sdk, wxpay_sim, receiver, browser, clock):
+    """The vendor's SDK refunds through the simulator and reads the refund back, signatures checked."""
+    prepay_id = _order(sdk, "SB202611270000000103", clock, total=20000)
+    paid = browser.press(f"{wxpay_sim.url}/cashier?prepay_id={prepay_id}&return_url={receiver.url}/pay/result", "确认支付")
+    assert paid.status_code == 303, paid.text
+    code, message = sdk.refund(out_refund_no="RF0000000103", amount={"refund": 20000, "total": 20000, "currency": "CNY"},
+                               out_trade_no="SB202611270000000103", reason="重复缴费退款")
+    assert code == 200, message
+    created = json.loads(message)
+    assert (created["status"], created["amount"]["refund"], created["out_trade_no"]) == ("PROCESSING", 20000, "SB202611270000000103")
+    code, message = sdk.query_refund(out_refund_no="RF0000000103")
+    assert code == 200, message
+    assert (json.loads(message)["status"], json.loads(message)["refund_id"]) == ("SUCCESS", created["refund_id"])
+
+
 def test_close_order(sdk, clock):
     _order(sdk, "SB202611270000000102", clock, total=12000)
 
