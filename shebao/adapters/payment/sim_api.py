@@ -38,14 +38,20 @@ def _text(request: dict[str, Any], name: str, *, low: int, high: int, required: 
         raise _param(f"{name} 应为 {low}-{high} 个字符的字符串")
 
 
-def check_order_request(body: bytes, keys: SimKeys) -> tuple[dict[str, Any], float | None]:
-    """The JSAPI order body checked like WeChat Pay does; returns it and ``time_expire`` as epoch seconds."""
+def json_object(body: bytes) -> dict[str, Any]:
+    """A request body that must be one JSON object (PARAM_ERROR otherwise)."""
     try:
         request = json.loads(body)
     except ValueError:
         raise _param("请求体不是合法的 JSON") from None
     if not isinstance(request, dict):
         raise _param("请求体应为 JSON 对象")
+    return request
+
+
+def check_order_request(body: bytes, keys: SimKeys) -> tuple[dict[str, Any], float | None]:
+    """The JSAPI order body checked like WeChat Pay does; returns it and ``time_expire`` as epoch seconds."""
+    request = json_object(body)
     if request.get("appid") != keys.appid or request.get("mchid") != keys.mchid:
         raise ApiError(400, "APPID_MCHID_NOT_MATCH", "appid 和 mchid 不匹配")
     _text(request, "description", low=1, high=127)

@@ -16,7 +16,7 @@ import secrets
 import sqlite3
 from typing import Any
 
-from shebao.adapters.payment.sim_api import ApiError
+from shebao.adapters.payment.sim_api import ApiError, json_object
 from shebao.adapters.payment.sim_wire import rfc3339
 
 _OUT_REFUND_NO = re.compile(r"[0-9A-Za-z_\-|*@]{1,64}")
@@ -28,12 +28,7 @@ def _param(message: str) -> ApiError:
 
 
 def check_refund_request(body: bytes) -> dict[str, Any]:
-    try:
-        request = json.loads(body)
-    except ValueError:
-        raise _param("请求体不是合法的 JSON") from None
-    if not isinstance(request, dict):
-        raise _param("请求体应为 JSON 对象")
+    request = json_object(body)
     if not isinstance(request.get("out_refund_no"), str) or not _OUT_REFUND_NO.fullmatch(request["out_refund_no"]):
         raise _param("out_refund_no 应为 1-64 位数字、字母、_-|*@")
     if not isinstance(request.get("out_trade_no"), str) and not isinstance(request.get("transaction_id"), str):
