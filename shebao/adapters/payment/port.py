@@ -186,3 +186,7 @@ class PaymentChannel(Protocol):
     def refund_query(self, out_refund_no: str) -> ChannelRefund:
         """The refund's current state (``PaymentError`` code ``RESOURCE_NOT_EXISTS`` if the channel has none)."""
         ...
+
+    def parse_refund_notification(self, headers: Mapping[str, str], body: bytes) -> ChannelRefund:
+        """Verify, then decode, a refund notification (``NotificationRejected`` if not authentic)."""
+        ...

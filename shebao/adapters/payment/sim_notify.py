@@ -74,16 +74,25 @@ class Notifier:
         """Release every held notification, newest first (leaving ``out_of_order`` mode)."""
         self._start([(url, self._envelope(txn)) for url, txn in self._store.take_parked()], corrupt=False)
 
-    def _envelope(self, transaction: dict[str, Any]) -> bytes:
-        """The §4.6 envelope; its ``resource`` is the encrypted Transaction."""
-        plaintext = json.dumps(transaction, ensure_ascii=False, separators=(",", ":")).encode()
+    def refund_settled(self, notify_url: str, refund: dict[str, Any], *, mode: str) -> None:
+        """Queue the ``REFUND.<status>`` notification of a refund that reached its outcome (§4.9)."""
+        if mode == "none":
+            return
+        summary = {"SUCCESS": "退款成功", "ABNORMAL": "退款异常", "CLOSED": "退款关闭"}[refund["refund_status"]]
+        body = self._envelope(refund, event_type=f"REFUND.{refund['refund_status']}", summary=summary, kind="refund")
+        self._start([(notify_url, body)] * (2 if mode == "duplicate" else 1), corrupt=mode == "bad_signature")
+
+    def _envelope(self, resource: dict[str, Any], *, event_type: str = "TRANSACTION.SUCCESS", summary: str = "支付成功",
+                  kind: str = "transaction") -> bytes:
+        """The §4.6 envelope; its ``resource`` is the encrypted Transaction (or Refund)."""
+        plaintext = json.dumps(resource, ensure_ascii=False, separators=(",", ":")).encode()
         envelope = {
             "id": f"EV-{int(self._clock())}{secrets.randbelow(10**9):09d}",
             "create_time": rfc3339(self._clock()),
             "resource_type": "encrypt-resource",
-            "event_type": "TRANSACTION.SUCCESS",
-            "summary": "支付成功",
-            "resource": encrypted_resource(self._keys(), plaintext),
+            "event_type": event_type,
+            "summary": summary,
+            "resource": encrypted_resource(self._keys(), plaintext, kind=kind),
         }
         return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
 

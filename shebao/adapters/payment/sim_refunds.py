@@ -4,7 +4,8 @@ PROCESSING → SUCCESS | ABNORMAL | CLOSED.
 
 A new refund answers PROCESSING; its first query after creation takes the outcome the control
 switch ``refund`` held when it was made (default SUCCESS, 原路退回), which is how tests drive the
-failure paths. The refunded total of an order never exceeds what was paid (CLOSED and ABNORMAL
+failure paths, and the signed, encrypted ``REFUND.<status>`` notification then goes to the
+refund's ``notify_url`` (a simplification: WeChat Pay settles on its own time). The refunded total of an order never exceeds what was paid (CLOSED and ABNORMAL
 refunds give their amount back)."""
 
 from __future__ import annotations
@@ -66,23 +67,36 @@ def create_refund(db: sqlite3.Connection, request: dict[str, Any], *, order: sql
         raise ApiError(403, "NOT_ENOUGH", "订单可退金额不足")
     refund_id = f"5030{int(now)}{secrets.randbelow(10**10):010d}"
     db.execute("INSERT INTO refunds (out_refund_no, refund_id, out_trade_no, fingerprint, refund_fen, total_fen, status, outcome,"
-               " created_at) VALUES (?, ?, ?, ?, ?, ?, 'PROCESSING', ?, ?)",
-               (request["out_refund_no"], refund_id, order["out_trade_no"], fingerprint, amount["refund"], total, outcome, now))
+               " notify_url, created_at) VALUES (?, ?, ?, ?, ?, ?, 'PROCESSING', ?, ?, ?)",
+               (request["out_refund_no"], refund_id, order["out_trade_no"], fingerprint, amount["refund"], total, outcome,
+                str(request.get("notify_url") or ""), now))
     return db.execute("SELECT * FROM refunds WHERE out_refund_no = ?", (request["out_refund_no"],)).fetchone()
 
 
-def settle_refund(db: sqlite3.Connection, out_refund_no: str, *, now: float) -> sqlite3.Row:
-    """查询单笔退款: a PROCESSING refund takes its outcome now (the order becomes REFUND on success)."""
+def settle_refund(db: sqlite3.Connection, out_refund_no: str, *, now: float) -> tuple[sqlite3.Row, bool]:
+    """查询单笔退款: a PROCESSING refund takes its outcome now (the order becomes REFUND on success);
+    the flag says it did just now (then the simulator notifies)."""
     row = db.execute("SELECT * FROM refunds WHERE out_refund_no = ?", (out_refund_no,)).fetchone()
     if row is None:
         raise ApiError(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
-    if row["status"] == "PROCESSING" and row["outcome"] != "PROCESSING":
+    settled = row["status"] == "PROCESSING" and row["outcome"] != "PROCESSING"
+    if settled:
         db.execute("UPDATE refunds SET status = outcome, success_time = CASE WHEN outcome = 'SUCCESS' THEN ? END"
                    " WHERE out_refund_no = ?", (now, out_refund_no))
         if row["outcome"] == "SUCCESS":
             db.execute("UPDATE orders SET state = 'REFUND', state_desc = '转入退款' WHERE out_trade_no = ?", (row["out_trade_no"],))
         row = db.execute("SELECT * FROM refunds WHERE out_refund_no = ?", (out_refund_no,)).fetchone()
-    return row
+    return row, settled
+
+
+def refund_notification(row: sqlite3.Row, order: sqlite3.Row, *, mchid: str) -> dict[str, Any]:
+    """The decrypted resource of a refund notification (§4.9)."""
+    return {
+        "mchid": mchid, "out_trade_no": row["out_trade_no"], "transaction_id": order["transaction_id"],
+        "out_refund_no": row["out_refund_no"], "refund_id": row["refund_id"], "refund_status": row["status"],
+        "success_time": rfc3339(row["success_time"]) if row["success_time"] else None, "user_received_account": "支付用户零钱",
+        "amount": {"total": row["total_fen"], "refund": row["refund_fen"], "payer_total": row["total_fen"], "payer_refund": row["refund_fen"]},
+    }
 
 
 def refund_json(row: sqlite3.Row, order: sqlite3.Row) -> dict[str, Any]:

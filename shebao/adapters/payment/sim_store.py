@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS bill_files (token TEXT PRIMARY KEY, bill_date TEXT NO
   issued_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS refunds (out_refund_no TEXT PRIMARY KEY, refund_id TEXT NOT NULL UNIQUE,
   out_trade_no TEXT NOT NULL, fingerprint TEXT NOT NULL, refund_fen INTEGER NOT NULL, total_fen INTEGER NOT NULL,
-  status TEXT NOT NULL, outcome TEXT NOT NULL, created_at REAL NOT NULL, success_time REAL);
+  status TEXT NOT NULL, outcome TEXT NOT NULL, notify_url TEXT NOT NULL, created_at REAL NOT NULL, success_time REAL);
 CREATE TABLE IF NOT EXISTS parked (id INTEGER PRIMARY KEY AUTOINCREMENT, notify_url TEXT NOT NULL,
   transaction_json TEXT NOT NULL);
 """

@@ -105,15 +105,16 @@ def signed_headers(keys: SimKeys, body: bytes, now: float, *, corrupt: bool = Fa
     ]
 
 
-def encrypted_resource(keys: SimKeys, plaintext: bytes) -> dict[str, str]:
-    """A notification ``resource``: AEAD_AES_256_GCM with the APIv3 key, a 12-character nonce."""
+def encrypted_resource(keys: SimKeys, plaintext: bytes, *, kind: str = "transaction") -> dict[str, str]:
+    """A notification ``resource``: AEAD_AES_256_GCM with the APIv3 key, a 12-character nonce;
+    ``kind`` is ``transaction`` or ``refund`` (its ``original_type`` and associated data)."""
     nonce = secrets.token_urlsafe(9)[:12]
-    ciphertext = AESGCM(keys.apiv3_key).encrypt(nonce.encode(), plaintext, b"transaction")
+    ciphertext = AESGCM(keys.apiv3_key).encrypt(nonce.encode(), plaintext, kind.encode())
     return {
-        "original_type": "transaction",
+        "original_type": kind,
         "algorithm": "AEAD_AES_256_GCM",
         "ciphertext": base64.b64encode(ciphertext).decode(),
-        "associated_data": "transaction",
+        "associated_data": kind,
         "nonce": nonce,
     }
 

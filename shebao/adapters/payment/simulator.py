@@ -35,10 +35,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
+from shebao.adapters.payment import sim_refunds
 from shebao.adapters.payment.sim_api import ApiError, check_order_request, order_fingerprint
 from shebao.adapters.payment.sim_cashier import ACTIONS, Response, cashier_page, message_page
 from shebao.adapters.payment.sim_notify import DEFAULT_RETRY_SCHEDULE, Notifier
-from shebao.adapters.payment.sim_refunds import check_refund_request, create_refund, refund_json, settle_refund
 from shebao.adapters.payment.sim_store import API_MODES, NOTIFY_MODES, REFUND_OUTCOMES, SimStore
 from shebao.adapters.payment.sim_wire import SHANGHAI, SimKeys, check_authorization, signed_headers, trade_bill, transaction_json
 
@@ -137,9 +137,12 @@ class WechatPaySimulator:
         refund = _REFUND_PATH.fullmatch(path)
         if refund and method == "GET":
             with self.store.tx(now) as db:
-                row = settle_refund(db, refund.group(1), now=now)
+                row, settled = sim_refunds.settle_refund(db, refund.group(1), now=now)
                 order = db.execute("SELECT * FROM orders WHERE out_trade_no = ?", (row["out_trade_no"],)).fetchone()
-            return 200, refund_json(row, order)
+            if settled and row["notify_url"]:
+                self.notifier.refund_settled(row["notify_url"], sim_refunds.refund_notification(row, order, mchid=self.keys().mchid),
+                                             mode=control["notify"])
+            return 200, sim_refunds.refund_json(row, order)
         by_id = _TRANSACTION_PATH.fullmatch(path)
         if by_id and method == "GET":
             self._check_mchid(query)
@@ -148,15 +151,15 @@ class WechatPaySimulator:
 
     def _refund(self, body: bytes, now: float, control: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """申请退款 (§4.9), idempotent by out_refund_no (sim_refunds)."""
-        request = check_refund_request(body)
+        request = sim_refunds.check_refund_request(body)
         column, number = ("out_trade_no", request["out_trade_no"]) if request.get("out_trade_no") else (
             "transaction_id", request["transaction_id"])
         with self.store.tx(now) as db:
             order = db.execute(f"SELECT * FROM orders WHERE {column} = ?", (number,)).fetchone()  # noqa: S608 - fixed names
             if order is None:
                 raise ApiError(404, "RESOURCE_NOT_EXISTS", "订单不存在")
-            row = create_refund(db, request, order=order, now=now, outcome=control["refund"])
-        return 200, refund_json(row, order)
+            row = sim_refunds.create_refund(db, request, order=order, now=now, outcome=control["refund"])
+        return 200, sim_refunds.refund_json(row, order)
 
     def _check_mchid(self, query: dict[str, str]) -> None:
         if query.get("mchid") != self.keys().mchid:

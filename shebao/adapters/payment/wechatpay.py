@@ -180,6 +180,16 @@ class WechatPayV3Channel(RefundsMixin):
         """支付通知 (§4.6): verify the Wechatpay-* signature over the raw body first, then
         decrypt the AEAD_AES_256_GCM resource with the APIv3 key and read the Transaction.
         Any failure raises ``NotificationRejected`` (answer 4xx; WeChat retries)."""
+        data = self._open_notification(headers, body, event_prefix="TRANSACTION.", original_type="transaction")
+        try:
+            if data.get("appid") != self.appid:
+                raise NotificationRejected("merchant_mismatch")
+            return transaction_from(data, mchid=self.mchid, appid=self.appid)
+        except (ValueError, AttributeError, TypeError, RecursionError):
+            raise NotificationRejected("malformed", "transaction") from None
+
+    def _open_notification(self, headers: Mapping[str, str], body: bytes, *, event_prefix: str, original_type: str) -> dict[str, Any]:
+        """The verified, decrypted resource of a notification of the expected kind (its mchid ours)."""
         try:
             verify_signed(normalize_headers(headers), body, public_keys=self._platform_keys, now=self._clock().timestamp())
         except SignatureInvalid as exc:
@@ -194,7 +204,7 @@ class WechatPayV3Channel(RefundsMixin):
             nonce, associated_data, ciphertext = resource["nonce"], resource.get("associated_data", ""), resource["ciphertext"]
         except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: nesting too deep for json
             raise NotificationRejected("malformed", "envelope") from None
-        if not event_type.startswith("TRANSACTION.") or resource.get("original_type", "transaction") != "transaction":
+        if not event_type.startswith(event_prefix) or resource.get("original_type", original_type) != original_type:
             raise NotificationRejected("unexpected_event", event_type)
         if algorithm != "AEAD_AES_256_GCM":
             raise NotificationRejected("malformed", f"algorithm {algorithm}")
@@ -204,11 +214,13 @@ class WechatPayV3Channel(RefundsMixin):
             raise NotificationRejected("decrypt_failed") from None
         try:
             data = json.loads(plaintext)
-            if data.get("mchid") != self.mchid or data.get("appid") != self.appid:
-                raise NotificationRejected("merchant_mismatch")
-            return transaction_from(data, mchid=self.mchid, appid=self.appid)
-        except (ValueError, AttributeError, TypeError, RecursionError):
-            raise NotificationRejected("malformed", "transaction") from None
+        except (ValueError, RecursionError):
+            raise NotificationRejected("malformed", original_type) from None
+        if not isinstance(data, dict):
+            raise NotificationRejected("malformed", original_type)
+        if data.get("mchid") != self.mchid:
+            raise NotificationRejected("merchant_mismatch")
+        return data
 
     def statement(self, bill_date: dt.date) -> list[StatementLine]:
         """申请交易账单 ``GET /v3/bill/tradebill?bill_date=&bill_type=ALL`` then the signed

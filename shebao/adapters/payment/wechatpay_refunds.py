@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from shebao.adapters.payment.port import ChannelRefund, PaymentError
+from shebao.adapters.payment.port import ChannelRefund, NotificationRejected, PaymentError
 
 logger = logging.getLogger("shebao.adapters.payment")
 _OUT_REFUND_NO = re.compile(r"[0-9A-Za-z_\-|*@]{1,64}")
@@ -74,6 +74,18 @@ class RefundsMixin:
         """查询单笔退款 (§4.9); an unknown refund raises ``PaymentError(code="RESOURCE_NOT_EXISTS")`` (final)."""
         path = f"/v3/refund/domestic/refunds/{quote(check_out_refund_no(out_refund_no), safe='')}"
         return self._answer(self._call("GET", path), out_refund_no)  # type: ignore[attr-defined]
+
+    def parse_refund_notification(self, headers: Mapping[str, str], body: bytes) -> ChannelRefund:
+        """退款结果通知 (§4.9): ``REFUND.SUCCESS | REFUND.ABNORMAL | REFUND.CLOSED``, verified and
+        decrypted like a payment notification (``NotificationRejected`` if not authentic)."""
+        data = self._open_notification(headers, body, event_prefix="REFUND.", original_type="refund")  # type: ignore[attr-defined]
+        try:
+            refund = refund_from({**data, "status": data.get("refund_status")})
+        except (ValueError, TypeError, AttributeError):
+            raise NotificationRejected("malformed", "refund") from None
+        if refund.status == "PROCESSING":  # a notification is only sent for an outcome
+            raise NotificationRejected("malformed", "refund status")
+        return refund
 
     def _answer(self, response: Any, out_refund_no: str) -> ChannelRefund:
         try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from shebao.adapters.payment.port import PaymentError
+from shebao.adapters.payment.port import NotificationRejected, PaymentError
 
 TOTAL = 38000
 
@@ -92,3 +92,31 @@ def test_a_refund_answer_with_a_bad_signature_is_not_believed(channel, make_bill
     wxpay_sim.control(api="ok")
     assert _refund(channel).status == "PROCESSING"  # the identical request again: the one refund, now readable
     assert channel.refund_query("RF0000000001").status == "SUCCESS"
+
+
+@pytest.mark.parametrize("outcome", ["SUCCESS", "ABNORMAL"])
+def test_the_outcome_is_notified_signed_and_encrypted(channel, make_bill, pay, receiver, wxpay_sim, outcome):
+    pay(make_bill())
+    receiver.wait_for(1)  # the payment's own notification
+    wxpay_sim.control(refund=outcome)
+    created = _refund(channel)
+    channel.refund_query("RF0000000001")
+    delivery = receiver.wait_for(2)[-1]
+    notified = channel.parse_refund_notification(delivery.headers, delivery.body)
+    assert (notified.out_refund_no, notified.refund_id, notified.status, notified.refund_fen) == (
+        "RF0000000001", created.refund_id, outcome, TOTAL)
+    with pytest.raises(NotificationRejected) as as_payment:  # a refund notification is never read as a payment
+        channel.parse_notification(delivery.headers, delivery.body)
+    assert as_payment.value.reason == "unexpected_event"
+    tampered = delivery.body.replace(b'"ciphertext":"', b'"ciphertext":"A', 1)
+    with pytest.raises(NotificationRejected) as forged:
+        channel.parse_refund_notification(delivery.headers, tampered)
+    assert forged.value.reason == "bad_signature"
+
+
+def test_a_payment_notification_is_not_a_refund(channel, make_bill, pay, receiver):
+    pay(make_bill())
+    (delivery,) = receiver.wait_for(1)
+    with pytest.raises(NotificationRejected) as refused:
+        channel.parse_refund_notification(delivery.headers, delivery.body)
+    assert refused.value.reason == "unexpected_event"
