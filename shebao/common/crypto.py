@@ -62,6 +62,7 @@ import hashlib
 import hmac
 import os
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -396,3 +397,12 @@ def verify(data: bytes, signature: str, *, public_key: str | None = None) -> boo
 def random_token(nbytes: int = 16) -> str:
     """Opaque identifier for URLs (>= 128 bits from the OS CSPRNG, ASVS 11.5.1)."""
     return base64.urlsafe_b64encode(os.urandom(nbytes)).rstrip(b"=").decode()
+
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # upper case and digits without 0/O, 1/I: read aloud, typed from paper
+
+
+def random_code(length: int) -> str:
+    """A code a person reads from a letter or a screen (document numbers, verification codes):
+    ``length`` characters of :data:`CODE_ALPHABET` from the OS CSPRNG (5 bits each)."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))

@@ -175,11 +175,12 @@ def _apply(*, actor: Actor, registration_no: str, kind: str, key: tuple[str, str
 
 def _verify_code() -> str:
     """The decision letter's public verification code: 16 characters, unambiguous, upper case."""
-    return crypto.random_token(12).upper().replace("-", "X").replace("_", "Y")[:16]
+    return crypto.random_code(16)
 
 
 def _application_no(now: dt.datetime) -> str:
-    return f"TF{now.astimezone(SHANGHAI):%Y%m%d}{crypto.random_token(8).upper()[:10]}"
+    """TF + date + 10 characters of letters and digits (never "-" or "_": it goes into file names and is read aloud)."""
+    return f"TF{now.astimezone(SHANGHAI):%Y%m%d}{crypto.random_code(10)}"
 
 
 def _accept_and_submit(*, actor: Actor, registration_no: str, item: PaidItem, kind: str, amount: Decimal, to: RefundAccount,

@@ -472,3 +472,11 @@ def test_parse_keyring():
     for bad in ("new", "new:", ":22", "a:22,a:33"):
         with pytest.raises(ValueError, match="kid:十六进制密钥"):
             parse_keyring(bad, name="K")
+
+
+def test_random_code_uses_only_letters_and_digits_a_person_can_read():
+    codes = [crypto.random_code(10) for _ in range(2000)]  # 20,000 characters: every symbol of 32 shows up
+    assert all(len(code) == 10 and set(code) <= set(crypto.CODE_ALPHABET) for code in codes)
+    assert set("".join(codes)) == set(crypto.CODE_ALPHABET)
+    assert not set(crypto.CODE_ALPHABET) & set("-_01OI")
+    assert len(set(codes)) == len(codes)

@@ -149,3 +149,13 @@ def test_the_ledger_is_append_only(paid, clock):
         entry.save()
     with pytest.raises(AppendOnlyError):
         RefundLedgerEntry.objects.all().delete()
+
+
+def test_the_application_number_and_the_verify_code_are_letters_and_digits_only(paid, clock):
+    """Regression: the number came from URL-safe base64 and could hold "-" or "_" (seen in a file name)."""
+    import re
+
+    account, reg = paid
+    application = _apply(account, reg, clock)
+    assert re.fullmatch(r"TF20\d{6}[A-Z2-9]{10}", application.application_no), application.application_no
+    assert re.fullmatch(r"[A-Z2-9]{16}", application.verify_code), application.verify_code
