@@ -31,11 +31,10 @@ def refund_body(*, out_refund_no: str, out_trade_no: str, refund_fen: int, total
                 notify_url: str) -> dict[str, Any]:
     if type(refund_fen) is not int or type(total_fen) is not int or not 0 < refund_fen <= total_fen:
         raise PaymentError("退款金额应为不超过订单金额的正整数（单位：分）", code="PARAM_ERROR")
-    body: dict[str, Any] = {
+    return {
         "out_trade_no": out_trade_no, "out_refund_no": check_out_refund_no(out_refund_no), "reason": reason[:80],
         "notify_url": notify_url, "amount": {"refund": refund_fen, "total": total_fen, "currency": "CNY"},
     }
-    return body
 
 
 def refund_from(data: Mapping[str, Any]) -> ChannelRefund:
