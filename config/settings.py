@@ -344,6 +344,7 @@ PAYMENT = {
         "BASE_URL": os.environ.get("WECHATPAY_BASE_URL", "https://api.mch.weixin.qq.com" if PRODUCTION else f"{SELF_URL}/sim/wxpay"),
         # https in production, no query string (interfaces.md §4.2)
         "NOTIFY_URL": os.environ.get("WECHATPAY_NOTIFY_URL", f"{SELF_URL}/api/pay/wechatpay/notify"),
+        "REFUND_NOTIFY_URL": os.environ.get("WECHATPAY_REFUND_NOTIFY_URL", f"{SELF_URL}/api/pay/wechatpay/refund-notify"),
         # the simulator's cashier page; WECHATPAY_CASHIER_URL (ignored in production) points at a
         # simulator running in its own process (manage.py bench_flow)
         "CASHIER_URL": (os.environ.get("WECHATPAY_CASHIER_URL", "") if not PRODUCTION else "")
