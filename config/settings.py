@@ -177,6 +177,8 @@ JOBS_WORKER_LOST_SECONDS = int(os.environ.get("JOBS_WORKER_LOST_SECONDS", "60"))
 JOBS_MAX_ATTEMPTS = 5
 JOBS_RETRY_BASE_SECONDS = 30
 JOBS_RETRY_MAX_SECONDS = 3600
+# A refund the channel is still processing is asked about again after this, doubling (shebao.fees.tasks).
+REFUND_FOLLOW_UP_SECONDS = float(os.environ.get("REFUND_FOLLOW_UP_SECONDS", "15"))
 
 AUTH_USER_MODEL = "accounts.Account"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]

@@ -136,3 +136,27 @@ def test_a_channel_that_is_down_leaves_the_refund_for_the_next_run(client, sims,
     channel_refunds.payment_refunds_run(now=clock.now)
     assert PaymentRefund.objects.get(pk=refund.pk).state == PaymentRefundState.SUCCEEDED
     assert len(_sim_refunds(sims)) == 1
+
+
+def test_the_job_asks_again_soon_while_the_channel_is_processing(client, sims, clock, demo_people, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from shebao.fees.tasks import FOLLOW_UPS, refund_charged_payments
+
+    _twice(client, sims, clock)
+    DBTaskResult.objects.all().delete()  # the job queued by the double payment: run here by hand
+    assert refund_charged_payments.call()["open"] == 1
+    follow_up = DBTaskResult.objects.get()
+    assert (follow_up.task_path, follow_up.args_kwargs["kwargs"]) == ("shebao.fees.tasks.refund_charged_payments", {"follow_up": 1})
+    assert refund_charged_payments.call(follow_up=FOLLOW_UPS)["settled"] == 1  # settled: nothing more is queued
+    assert DBTaskResult.objects.count() == 1
+
+
+def test_the_refund_notify_endpoint_answers_the_channel_contract(client, sims, clock, demo_people):
+    bad = client.post("/api/pay/wechatpay/refund-notify", data=b'{"id":"x"}', content_type="application/json",
+                      HTTP_WECHATPAY_SIGNATURE="bad", HTTP_WECHATPAY_TIMESTAMP=str(int(clock.now.timestamp())),
+                      HTTP_WECHATPAY_NONCE="n", HTTP_WECHATPAY_SERIAL="PUB_KEY_ID_0000000000000000000000000000")
+    assert bad.status_code == 401 and bad.json() == {"code": "FAIL", "message": "失败"}
+    assert PaymentNotification.objects.filter(outcome=NotificationOutcome.REJECTED, detail__startswith="退款通知").count() == 1
+    assert client.post("/api/pay/alipay/refund-notify", data=b"{}", content_type="application/json").status_code == 400
+    assert PaymentRefund.objects.count() == 0
