@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tomllib
 from pathlib import Path
 
 import dj_database_url
@@ -24,6 +25,8 @@ from django.core.exceptions import ImproperlyConfigured
 from config.secrets import load_dev_secrets, parse_keyring
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# The service's release (pyproject.toml): shown in the manual, which must be of the same release.
+SERVICE_VERSION = tomllib.loads((BASE_DIR / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
 _DEFAULT_VAR = BASE_DIR / "var" / ("test" if (os.environ.get("SHEBAO_ENV") == "test" or "pytest" in sys.modules) else "")
 VAR_DIR = Path(os.environ.get("SHEBAO_VAR_DIR", _DEFAULT_VAR))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -97,6 +100,7 @@ INSTALLED_APPS = [
     "shebao.agreements",
     "shebao.query",
     "shebao.web",
+    "shebao.manual",
     "shebao.adapters.sms",
     "shebao.adapters.wechat",
     "shebao.bench",  # manage.py bench_flow (docs/performance.md)

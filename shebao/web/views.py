@@ -170,6 +170,3 @@ def module(request, key: str):
         raise Http404
     return render(request, "web/module.html", {"module": modules[key]})
 
-
-def manual(request):
-    return render(request, "web/manual.html")

@@ -1,10 +1,11 @@
 """A bill paid twice on a phone, and the second payment going back the way it came (issue 10,
-"Money paid twice through the channel"): 张伟 opens the cashier, comes back without paying,
+"Money paid twice through the channel"): 覃丽华 opens the cashier, comes back without paying,
 taps 重新支付 and pays; meanwhile the first cashier, whose close did not take at the channel
 (the simulator's ``close=lost``), is paid too. The bill shows 缴费成功 with one receipt, and the
 worker (run by the browser suite's server, as ``make run`` runs it) refunds the second payment
 through WeChat Pay's refund API: the bill then says 已原路退回 and to which account.
-(张伟's periods: 2026-05, see test_payment.)"""
+(覃丽华, one of the refund cases, logged in by test_refunds: her 2026-01 is paid here; 张伟's
+periods are test_payment's.)"""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ from tests.browser.flows import (
     quote,
     toggle_elderly,
 )
-from tests.browser.test_payment import PENSION, _demo, _expect_receipt_head, _payer
+from tests.browser.test_payment import PENSION, _demo, _expect_receipt_head
+from tests.browser.test_refunds import _phone
 
 pytestmark = pytest.mark.browser
 REFUND_DEADLINE = 60.0  # seconds: the worker's round, the channel's answer, its follow-up
@@ -40,11 +42,11 @@ def _switch(server, **switches) -> None:
 
 @pytest.mark.journey_phase("step_up")
 def test_a_bill_paid_twice_shows_the_second_payment_refunded(kept_phones, outbox, request, server):
-    person = _demo("张伟")
-    phone = _payer(kept_phones, outbox, request, "张伟")
+    person = _demo("覃丽华")
+    phone = _phone(kept_phones, outbox, request, "覃丽华")
     page = phone.page
     phone.goto("/fees/declare")
-    fill_declaration(phone, types=[PENSION], year=2026, period_from="2026-05", period_to="2026-05", base="4371.00")
+    fill_declaration(phone, types=[PENSION], year=2026, period_from="2026-01", period_to="2026-01", base="4371.00")
     quote(phone)
     order_path = confirm_declaration(phone, outbox, person[4])
 
@@ -81,7 +83,7 @@ def test_a_bill_paid_twice_shows_the_second_payment_refunded(kept_phones, outbox
     expect(kv(refund, "退回至")).not_to_be_empty()
     expect(kv(refund, "退款时间")).to_have_text(re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$"))
     expect(page.get_by_role("link", name="查看缴费回单")).to_be_visible()
-    phone.shot("order-refunded")
+    phone.shot("order-refunded", manual="double-payment")
     toggle_elderly(phone, on=True)
     expect_elderly(phone, True)
     expect(refund).to_contain_text("已原路退回")

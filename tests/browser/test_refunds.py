@@ -178,7 +178,7 @@ def test_refund_by_assessment_sheet_to_the_decision_letter(kept_phones, outbox, 
     page.goto(detail_url)
     expect(kv(page, "当前状态")).to_have_text("退库成功")
     expect(page.locator(".timeline__step").filter(has_text="退库成功")).to_have_class(re.compile(r"\btimeline__step_done\b"))
-    phone.shot("refund-decided")
+    phone.shot("refund-decided", manual="refund-timeline")
     with page.expect_download() as info:
         page.get_by_role("link", name=re.compile("下载退费决定书")).click()
     target = tmp_path / info.value.suggested_filename
@@ -219,7 +219,7 @@ def test_normal_refund_of_a_period_declared_twice_then_refused_as_in_refund(kept
     item = page.locator("label.refund-item").filter(has_text="2025年11月")
     expect(item).to_contain_text("6000.00")
     expect(item).to_contain_text("1200.00元")
-    phone.shot("refund-normal-items")
+    phone.shot("refund-normal-items", manual="refund-items")
 
     def fill():
         page.locator("label.refund-item").filter(has_text="2025年11月").click()
