@@ -86,7 +86,7 @@ class Simulators:
 
 @pytest.fixture
 def sims(request, tmp_path, settings):
-    """SMS, WeChat, WeChat Pay and identity-check simulators mounted under /sim/ on a fresh loopback port
+    """SMS, WeChat, WeChat Pay, identity-check and bank simulators mounted under /sim/ on a fresh loopback port
     (sharing the test's clock when the test uses the ``clock`` fixture)."""
     from django.core.wsgi import get_wsgi_application
 
@@ -100,6 +100,7 @@ def sims(request, tmp_path, settings):
     settings.SELF_URL = server.url
     settings.SMS = {**settings.SMS, "ENDPOINT": f"{server.url}/sim/sms/"}
     settings.IDENTITY_CHECK = {**settings.IDENTITY_CHECK, "ENDPOINT": f"{server.url}/sim/identity/"}
+    settings.BANK = {**settings.BANK, "BASE_URL": f"{server.url}/sim/bank"}
     settings.WECHAT = {**settings.WECHAT, "OPEN_BASE": f"{server.url}/sim/wechat/open", "API_BASE": f"{server.url}/sim/wechat/api"}
     settings.PAYMENT = {"WECHATPAY": {**settings.PAYMENT["WECHATPAY"], "BASE_URL": f"{server.url}/sim/wxpay",
                                       "NOTIFY_URL": f"{server.url}/api/pay/wechatpay/notify", "CASHIER_URL": f"{server.url}/sim/wxpay/cashier"}}
