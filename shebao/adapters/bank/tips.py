@@ -166,8 +166,11 @@ class TipsBankGateway:
                 "WorkDate": now.strftime("%Y%m%d")}
         response = self._http.request("POST", f"{self.base_url}/cfx", content=cfx.build(head=head, parts=parts),
                                       headers={"Content-Type": "application/xml; charset=utf-8"}, request_id=msg_id)
-        if response.status_code >= 500:
-            raise BankUnavailable(f"bank front answered HTTP {response.status_code}", code=f"HTTP{response.status_code}")
+        status = response.status_code
+        if status >= 500 or status in (408, 429):
+            raise BankUnavailable(f"bank front answered HTTP {status}", code=f"HTTP{status}")
+        if status >= 400:  # refused before the bank saw it (a wrong path, a proxy's refusal): nothing was done
+            raise BankRequestRefused(f"bank front refused the message with HTTP {status}", code=f"HTTP{status}")
         try:
             answer = cfx.parse(response.content)
         except cfx.CfxMalformed as exc:

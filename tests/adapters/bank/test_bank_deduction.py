@@ -5,7 +5,9 @@ timeout switch."""
 from __future__ import annotations
 
 import dataclasses
+import threading
 
+import httpx
 import pytest
 
 from shebao.adapters.bank.port import (
@@ -17,6 +19,7 @@ from shebao.adapters.bank.port import (
     FailReason,
 )
 from shebao.adapters.bank.tips import TipsBankGateway
+from shebao.adapters.http import OutgoingHttp
 from tests.adapters.bank.conftest import CLOSED, ICBC, OWNER, POOR, TAX_ORG, TODAY, agreement
 
 NO = "GX2026030200000001"
@@ -160,3 +163,34 @@ def test_an_unreachable_bank_is_retryable(make_gateway):
         offline.deduct_query("K0001")
 
     assert (unreachable.value.code, unreachable.value.retryable) == ("unreachable", True)
+
+
+def test_eight_concurrent_sends_of_one_key_deduct_once(gateway, bank_sim, signed):
+    results: list = []
+
+    def send() -> None:
+        results.append(deduct(gateway))
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert len(results) == 8
+    assert len({(r.state, r.bank_ref) for r in results}) == 1
+    assert bank_sim.balance_fen(OWNER.account_no) == 65_000
+    assert len(bank_sim.rows("deductions")) == 1
+
+
+@pytest.mark.parametrize(("status", "error", "retryable"), [(404, BankRequestRefused, False), (403, BankRequestRefused, False),
+                                                             (429, BankUnavailable, True), (502, BankUnavailable, True)])
+def test_http_refusals_of_the_bank_front(status, error, retryable):
+    http = OutgoingHttp(provider="tips", timeout=5, transport=httpx.MockTransport(lambda request: httpx.Response(status)))
+    client = TipsBankGateway(base_url="http://bank.test", timeout=5, src_node="S", des_node="D", payee_bank_no="011611000018",
+                             payee_org_code="4500000000", payee_account="1", payee_name="国库", http=http)
+
+    with pytest.raises(error) as refused:
+        deduct(client)
+
+    assert (refused.value.code, refused.value.retryable) == (f"HTTP{status}", retryable)
