@@ -40,7 +40,7 @@ from shebao.archive.integrity import canonical_json
 from shebao.archive.services import archive_append
 from shebao.audit.services import audit_record
 from shebao.common import crypto
-from shebao.common.actor import Actor
+from shebao.common.actor import Actor, ActorKind
 from shebao.common.clock import SHANGHAI
 from shebao.common.masking import mask_bank_account
 from shebao.common.states import StateTransition, transition
@@ -281,7 +281,10 @@ def two_party_create(*, actor: Actor, profile, person: PersonEntry | None, to: A
 def two_party_bank_check(*, actor: Actor, agreement: TwoPartyAgreement, now: dt.datetime,
                          gateway: BankGateway | None = None) -> TwoPartyAgreement:
     """The bank checks the person and the card of a ``pending`` agreement: → ``active`` or
-    ``failed`` with a plain reason. ``AgreementError`` (nothing changed) when it cannot answer."""
+    ``failed`` with a plain reason. ``AgreementError`` (nothing changed) when it cannot answer.
+    A person may ask for their own agreements only; a job (system actor) for any."""
+    if actor.kind == ActorKind.CITIZEN and agreement.account_id != actor.account.pk:
+        raise AgreementError("未找到该协议")
     if agreement.state != TwoPartyState.PENDING:
         raise AgreementError(f"该协议{agreement.get_state_display()}，无需银行审核")
     check = AgreementCheck(agreement_no=agreement.agreement_no, tax_org_code=settings.BANK["TAX_ORG_CODE"],

@@ -19,6 +19,7 @@ from shebao.agreements.selectors import agreement_list, two_party_get
 from shebao.archive.models import ArchiveRecord
 from shebao.audit.models import AuditEvent
 from shebao.core.demo_data import demo_id
+from tests import actors
 from tests.agreements.fakes import FakeBank
 from tests.agreements.helpers import LI, WANG, ZHANG, own_card, signer, wang
 
@@ -152,3 +153,16 @@ def test_a_person_sees_their_agreements_of_both_kinds_and_no_one_elses(demo_peop
     assert all(line.account_masked.startswith("*") for line in lines)
     li = signer(LI, now=clock.now)[0]
     assert two_party_get(account=li, public_id=two.public_id) is None
+
+
+def test_only_the_signer_or_a_job_may_ask_the_bank_again(demo_people, clock):
+    row = sign(clock.now, gateway=FakeBank(unavailable=True))
+    _, li, _ = signer(LI, now=clock.now)
+
+    with pytest.raises(AgreementError, match="未找到该协议"):
+        services.two_party_bank_check(actor=li, agreement=row, now=clock.now, gateway=FakeBank())
+    row.refresh_from_db()
+    assert row.state == TwoPartyState.PENDING
+
+    checked = services.two_party_bank_check(actor=actors.system("agreement_checks"), agreement=row, now=clock.now, gateway=FakeBank())
+    assert checked.state == TwoPartyState.ACTIVE
