@@ -322,3 +322,22 @@ def two_party_cancel(*, actor: Actor, agreement: TwoPartyAgreement, now: dt.date
         audit_record(actor=actor, action="agreement.two_party.cancel", subject_type="two_party_agreement", subject_ref=row.public_id,
                      changes={"state": {"old": str(old), "new": str(row.state)}}, now=now)
     return row
+
+
+def two_party_checks_follow_up(*, now: dt.datetime, gateway: BankGateway | None = None, limit: int = 500) -> dict[str, int]:
+    """The job ``check_pending_agreements``: ask the bank again about two-party agreements
+    left ``pending`` (the bank could not answer at signing), oldest first, those signed more
+    than a minute ago (the signing request itself is still asking about the newer ones). Stops
+    at the first agreement the bank cannot answer for: the rest wait for the next run."""
+    actor = Actor.system("check_pending_agreements")
+    gateway = gateway or get_bank_gateway()
+    done = {"decided": 0, "still_pending": 0}
+    due = TwoPartyAgreement.objects.filter(state=TwoPartyState.PENDING, created_at__lt=now - dt.timedelta(minutes=1))
+    for row in due.order_by("created_at", "pk")[:limit]:
+        try:
+            two_party_bank_check(actor=actor, agreement=row, now=now, gateway=gateway)
+        except AgreementError:
+            done["still_pending"] = due.count() - done["decided"]
+            break
+        done["decided"] += 1
+    return done

@@ -166,3 +166,21 @@ def test_only_the_signer_or_a_job_may_ask_the_bank_again(demo_people, clock):
 
     checked = services.two_party_bank_check(actor=actors.system("agreement_checks"), agreement=row, now=clock.now, gateway=FakeBank())
     assert checked.state == TwoPartyState.ACTIVE
+
+
+def test_the_job_decides_the_pending_agreements_once_the_bank_answers(demo_people, clock):
+    waiting = sign(clock.now, gateway=FakeBank(unavailable=True))
+    other = sign(clock.now, person=wang(), gateway=FakeBank(unavailable=True))
+
+    too_soon = services.two_party_checks_follow_up(now=clock.now, gateway=FakeBank())
+    clock.advance(minutes=5)
+    still_down = services.two_party_checks_follow_up(now=clock.now, gateway=FakeBank(unavailable=True))
+    bank = FakeBank()
+    answered = services.two_party_checks_follow_up(now=clock.now, gateway=bank)
+
+    assert too_soon == {"decided": 0, "still_pending": 0}
+    assert still_down == {"decided": 0, "still_pending": 2}
+    assert answered == {"decided": 2, "still_pending": 0}
+    assert [c.agreement_no for c in bank.checks] == [waiting.agreement_no, other.agreement_no]
+    assert set(TwoPartyAgreement.objects.values_list("state", flat=True)) == {"active"}
+    assert AuditEvent.objects.filter(action="agreement.two_party.bank_check", actor_ref="system:check_pending_agreements").count() == 2
