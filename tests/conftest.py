@@ -69,6 +69,28 @@ class Simulators:
         response = httpx.post(f"{self.url}/sim/identity/_subscribers", json=body, timeout=5)
         assert response.status_code == 200, response.text
 
+    def bank_counter(self, **form: str):
+        """A bank clerk enters a paper three-party agreement on the bank simulator's counter
+        page (POST /sim/bank/counter): tax_org_code, protocol_no, payer_code, payer_name,
+        bank_code (12 digits), account_no, account_name. The page's response."""
+        import httpx
+
+        return httpx.post(f"{self.url}/sim/bank/counter", data=form, timeout=5)
+
+    def bank_account(self, account_no: str, *, bank_class: str = "102", name: str, balance_fen: int, status: str = "normal") -> None:
+        """Open (or replace) an account at the bank simulator (POST /sim/bank/_accounts)."""
+        import httpx
+
+        body = {"account_no": account_no, "bank_class": bank_class, "name": name, "balance_fen": balance_fen, "status": status}
+        response = httpx.post(f"{self.url}/sim/bank/_accounts", json=body, timeout=5)
+        assert response.status_code == 200, response.text
+
+    def bank_rows(self, table: str) -> list[dict]:
+        """The bank simulator's ``accounts``, ``agreements``, ``deductions`` or ``checks``."""
+        from shebao.adapters.bank.sim_store import read_store
+
+        return read_store(self.state_dir / "bank.sqlite3", table)
+
     def identity_calls(self) -> list[dict]:
         """The verdicts the identity simulator gave, oldest first (no values sent, only codes)."""
         from shebao.adapters.identity.simulator import read_calls

@@ -4,7 +4,6 @@ nothing stored; another person's agreement not found."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from django.test import Client
 
@@ -76,9 +75,8 @@ def test_a_paper_agreement_is_verified_online_after_the_bank_counter(demo_people
     waiting = client.get(signed["Location"]).content.decode()
     client.post(signed["Location"], {"action": "verify"})
     too_early = client.get(signed["Location"]).content.decode()
-    httpx.post(f"{sims.url}/sim/bank/counter", timeout=5, data={
-        "tax_org_code": row.tax_org_code, "protocol_no": row.agreement_no, "payer_code": row.registration_no, "payer_name": ZHANG,
-        "bank_code": "102611000017", "account_no": row.account_number, "account_name": ZHANG})
+    sims.bank_counter(tax_org_code=row.tax_org_code, protocol_no=row.agreement_no, payer_code=row.registration_no, payer_name=ZHANG,
+                      bank_code="102611000017", account_no=row.account_number, account_name=ZHANG)
     client.post(signed["Location"], {"action": "verify"})
     done = client.get(signed["Location"]).content.decode()
 

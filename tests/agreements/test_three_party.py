@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 
-import httpx
 import pytest
 
 from shebao.adapters.bank.simulator import demo_account_no
@@ -91,15 +90,16 @@ def test_a_paper_agreement_waits_for_the_counter_and_is_verified_after_it(demo_p
     _, actor, profile = signer(now=clock.now)
 
     early = services.three_party_verify(actor=actor, agreement=row, now=clock.now)
-    counter = httpx.post(f"{sims.url}/sim/bank/counter", timeout=5, data={
-        "tax_org_code": row.tax_org_code, "protocol_no": row.agreement_no, "payer_code": profile.registration_no,
-        "payer_name": ZHANG, "bank_code": "102611000017", "account_no": row.account_number, "account_name": ZHANG})
+    counter = sims.bank_counter(tax_org_code=row.tax_org_code, protocol_no=row.agreement_no, payer_code=profile.registration_no,
+                                payer_name=ZHANG, bank_code="102611000017", account_no=row.account_number, account_name=ZHANG)
     done = services.three_party_verify(actor=actor, agreement=early, now=clock.now)
 
     assert (early.state, early.failure_reason) == (ThreePartyState.AWAITING_COUNTER, "银行尚未录入该纸质协议，请先到银行柜面办理签约后再验证")
     assert counter.status_code == 200
     assert done.state == ThreePartyState.VERIFIED
     assert [t.to_state for t in agreement_timeline(done)] == ["awaiting_counter", "verified"]
+    assert [(c["protocol_no"], c["vc_sign"], c["vc_result"]) for c in sims.bank_rows("checks")] == [
+        (row.agreement_no, "1", "1"), (row.agreement_no, "1", "0")]
 
 
 def test_a_bank_that_cannot_answer_changes_nothing(demo_people, clock):

@@ -184,3 +184,12 @@ def test_the_job_decides_the_pending_agreements_once_the_bank_answers(demo_peopl
     assert [c.agreement_no for c in bank.checks] == [waiting.agreement_no, other.agreement_no]
     assert set(TwoPartyAgreement.objects.values_list("state", flat=True)) == {"active"}
     assert AuditEvent.objects.filter(action="agreement.two_party.bank_check", actor_ref="system:check_pending_agreements").count() == 2
+
+
+def test_a_closed_card_at_the_bank_fails_the_check(demo_people, clock, sims):
+    sims.bank_account(own_card().account_number, name=ZHANG, balance_fen=0, status="closed")
+
+    row = sign(clock.now)
+
+    assert (row.state, row.failure_reason) == (TwoPartyState.FAILED, "该银行账户已销户或不可用，请更换其他账户")
+    assert [c["vc_result"] for c in sims.bank_rows("checks")] == ["1"]
