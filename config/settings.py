@@ -177,6 +177,8 @@ JOBS_WORKER_LOST_SECONDS = int(os.environ.get("JOBS_WORKER_LOST_SECONDS", "60"))
 JOBS_MAX_ATTEMPTS = 5
 JOBS_RETRY_BASE_SECONDS = 30
 JOBS_RETRY_MAX_SECONDS = 3600
+# A refund the channel is still processing is asked about again after this, doubling (shebao.fees.tasks).
+REFUND_FOLLOW_UP_SECONDS = float(os.environ.get("REFUND_FOLLOW_UP_SECONDS", "15"))
 
 AUTH_USER_MODEL = "accounts.Account"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
@@ -360,6 +362,7 @@ PAYMENT = {
         "BASE_URL": os.environ.get("WECHATPAY_BASE_URL", "https://api.mch.weixin.qq.com" if PRODUCTION else f"{SELF_URL}/sim/wxpay"),
         # https in production, no query string (interfaces.md §4.2)
         "NOTIFY_URL": os.environ.get("WECHATPAY_NOTIFY_URL", f"{SELF_URL}/api/pay/wechatpay/notify"),
+        "REFUND_NOTIFY_URL": os.environ.get("WECHATPAY_REFUND_NOTIFY_URL", f"{SELF_URL}/api/pay/wechatpay/refund-notify"),
         # the simulator's cashier page; WECHATPAY_CASHIER_URL (ignored in production) points at a
         # simulator running in its own process (manage.py bench_flow)
         "CASHIER_URL": (os.environ.get("WECHATPAY_CASHIER_URL", "") if not PRODUCTION else "")

@@ -125,7 +125,8 @@ def sims(request, tmp_path, settings):
     settings.BANK = {**settings.BANK, "BASE_URL": f"{server.url}/sim/bank"}
     settings.WECHAT = {**settings.WECHAT, "OPEN_BASE": f"{server.url}/sim/wechat/open", "API_BASE": f"{server.url}/sim/wechat/api"}
     settings.PAYMENT = {"WECHATPAY": {**settings.PAYMENT["WECHATPAY"], "BASE_URL": f"{server.url}/sim/wxpay",
-                                      "NOTIFY_URL": f"{server.url}/api/pay/wechatpay/notify", "CASHIER_URL": f"{server.url}/sim/wxpay/cashier"}}
+                                      "NOTIFY_URL": f"{server.url}/api/pay/wechatpay/notify",
+                                      "REFUND_NOTIFY_URL": f"{server.url}/api/pay/wechatpay/refund-notify", "CASHIER_URL": f"{server.url}/sim/wxpay/cashier"}}
     try:
         yield Simulators(url=server.url, state_dir=state_dir)
     finally:

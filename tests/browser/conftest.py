@@ -196,6 +196,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
         # every phone of the suite comes from 127.0.0.1: a per-client SMS limit fit for one suite
         SMS_SEND_RATE_PER_IP="60/minute;600/hour",
         SMS_SEND_RATE_PER_SESSION="30/minute;300/hour",
+        REFUND_FOLLOW_UP_SECONDS="1",  # a double payment's refund is asked about again within seconds
     )
     env.pop("DJANGO_DEBUG", None)
     base_url = os.environ.get("DATABASE_URL", "")
