@@ -338,6 +338,22 @@ IDENTITY_CHECK = {
     "TIMEOUT_SECONDS": float(os.environ.get("IDENTITY_CHECK_TIMEOUT_SECONDS", "5")),
 }
 
+# Bank deduction (REQUIREMENTS §2.4–2.6): TIPS-style CFX messages (interfaces.md §5) through the
+# tax core's bank front; in development the loopback simulator under /sim/bank. No default in
+# production: BANK_BASE_URL must be set. TAX_ORG_CODE is the tax bureau's 征收机关代码.
+BANK = {
+    "PROVIDER": os.environ.get("BANK_PROVIDER", "tips"),
+    "BASE_URL": os.environ.get("BANK_BASE_URL", "" if PRODUCTION else f"{SELF_URL}/sim/bank"),
+    "TIMEOUT_SECONDS": float(os.environ.get("BANK_TIMEOUT_SECONDS", "10")),
+    "SRC_NODE": os.environ.get("BANK_SRC_NODE", "TAXGX0000001"),
+    "DES_NODE": os.environ.get("BANK_DES_NODE", "TIPS00000001"),
+    "TAX_ORG_CODE": os.environ.get("BANK_TAX_ORG_CODE", "14500000000"),
+    "PAYEE_BANK_NO": os.environ.get("BANK_PAYEE_BANK_NO", "011611000018"),
+    "PAYEE_ORG_CODE": os.environ.get("BANK_PAYEE_ORG_CODE", "4500000000"),
+    "PAYEE_ACCOUNT": os.environ.get("BANK_PAYEE_ACCOUNT", "4500000000000000"),
+    "PAYEE_NAME": os.environ.get("BANK_PAYEE_NAME", "国家金库广西壮族自治区分库"),
+}
+
 PAYMENT = {
     "WECHATPAY": {
         "MCHID": os.environ.get("WECHATPAY_MCHID", "1900000109"),
