@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "shebao.fees",
     "shebao.refunds",
     "shebao.agreements",
+    "shebao.notices",
     "shebao.query",
     "shebao.web",
     "shebao.adapters.sms",
