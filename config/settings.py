@@ -146,6 +146,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "shebao.web.context_processors.site",
+                "shebao.notices.context_processors.notice_popup",
             ],
         },
     },

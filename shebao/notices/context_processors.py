@@ -1,0 +1,32 @@
+"""The popup of the notice due now (REQUIREMENTS §4.1 "users get the notices due to them on
+login or on opening a function"): worked out only when a page that shows it (base.html) asks."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from shebao.common import clock
+from shebao.notices.models import Notice
+from shebao.notices.selectors import notices_due
+from shebao.notices.viewer import is_citizen, request_viewer, shown_in_login
+
+SKIP_PREFIXES = ("/notices/",)  # a notice's own pages, and the close/acknowledge posts
+
+
+class NoticePopup:
+    def __init__(self, request):
+        self.request = request
+
+    @cached_property
+    def notice(self) -> Notice | None:
+        request = self.request
+        if request.method != "GET" or not is_citizen(request) or request.path.startswith(SKIP_PREFIXES):
+            return None
+        due = notices_due(viewer=request_viewer(request), shown=shown_in_login(request), now=clock.now())
+        if not due:
+            return None
+        return Notice.objects.select_related("category").filter(id=due[0].id).first()
+
+
+def notice_popup(request) -> dict:
+    return {"notice_popup": NoticePopup(request)}
