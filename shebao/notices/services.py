@@ -191,3 +191,18 @@ def notice_acknowledge(*, notice: Notice, actor: Actor, now: dt.datetime) -> Not
         row.acknowledged_at = now
         row.save(update_fields=["acknowledged_at"])
     return row
+
+
+@transaction.atomic
+def category_save(*, category: Any, actor: Actor, now: dt.datetime) -> Any:
+    """Add or rename a notice category (``notice.category_save``)."""
+    adding = category.pk is None
+    before = None if adding else type(category).objects.filter(pk=category.pk).values("code", "name", "sort_order").get()
+    category.full_clean()
+    category.save()
+    after = {"code": category.code, "name": category.name, "sort_order": category.sort_order}
+    changes = {k: {"old": None if before is None else before[k], "new": v} for k, v in after.items() if before is None or before[k] != v}
+    _bump_version()
+    audit_record(actor=actor, action="notice.category_save", subject_type="notice_category", subject_ref=category.code,
+                 changes=changes, now=now)
+    return category

@@ -9,6 +9,7 @@ import zipfile
 
 from shebao.accounts.models import Account
 from shebao.common import crypto
+from shebao.common.identity import identity_index
 from shebao.notices.models import Notice, NoticeCategory, NoticeLevel, PushFrequency
 from shebao.notices.selectors import Viewer, clear_live_cache
 from shebao.notices.services import AudienceSpec, notice_save
@@ -23,8 +24,10 @@ _n = itertools.count(1)
 
 def person_create(*, person_type: str = "flexible") -> Account:
     n = next(_n)
+    id_number = f"45010319880808{n:04d}"
     account = Account(public_id=crypto.random_token(12), username=f"u_notice{n}_{crypto.random_token(4)}", person_type=person_type,
-                      name="测试", id_type="201", id_number=f"45010319880808{n:04d}", created_at=NOW)
+                      name="测试", id_type="201", id_number=id_number, id_index=identity_index(id_type="201", id_number=id_number),
+                      created_at=NOW)
     account.save()
     return account
 

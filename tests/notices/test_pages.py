@@ -146,7 +146,9 @@ def test_the_popup_dialog_works_in_elderly_mode():
     assert '<body class="elderly"' in page.content.decode()
 
 
-def test_the_city_comes_from_the_core_once_per_login(demo_people):
+def test_the_city_comes_from_the_core_once_per_login():
+    from django.core.management import call_command
+
     from shebao.accounts.models import Account
     from shebao.common.identity import identity_index
     from shebao.core import demo_data
@@ -155,6 +157,7 @@ def test_the_city_comes_from_the_core_once_per_login(demo_people):
         person = next(p for p in demo_data.DEMO_PEOPLE if p[0] == name)
         return Account.objects.get(id_index=identity_index(id_type="201", id_number=demo_data.demo_id(person)))
 
+    call_command("seed_demo", "--no-history", "--no-notices", stdout=open("/dev/null", "w"))
     notice_create(title="南宁灵活就业通知", audience=[AudienceSpec.group(person_type="flexible", city_code=NANNING)])
     zhang = Client()
     zhang.force_login(account_of("张伟"))  # flexible, 南宁
@@ -163,3 +166,12 @@ def test_the_city_comes_from_the_core_once_per_login(demo_people):
     li = Client()
     li.force_login(account_of("李秀兰"))  # resident, 桂林
     assert popup_title(li.get("/")) is None
+
+
+def test_seed_demo_publishes_the_demo_notices_once():
+    from django.core.management import call_command
+
+    call_command("seed_demo", "--no-history", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", "--no-history", stdout=open("/dev/null", "w"))
+    rows = list(Notice.objects.order_by("document_number").values_list("level", "state"))
+    assert rows == [(NoticeLevel.CRITICAL, "published"), (NoticeLevel.IMPORTANT, "published"), (NoticeLevel.NORMAL, "published")]
