@@ -7,7 +7,7 @@ from functools import cached_property
 
 from shebao.common import clock
 from shebao.notices.models import Notice
-from shebao.notices.selectors import notices_due
+from shebao.notices.selectors import live_notices, notices_due
 from shebao.notices.viewer import is_citizen, request_viewer, shown_in_login
 
 SKIP_PREFIXES = ("/notices/",)  # a notice's own pages, and the close/acknowledge posts
@@ -22,7 +22,11 @@ class NoticePopup:
         request = self.request
         if request.method != "GET" or not is_citizen(request) or request.path.startswith(SKIP_PREFIXES):
             return None
-        due = notices_due(viewer=request_viewer(request), shown=shown_in_login(request), now=clock.now())
+        now = clock.now()
+        live = live_notices(now=now)
+        if not live:  # one statement (the version) when nothing is live
+            return None
+        due = notices_due(viewer=request_viewer(request, live=live), shown=shown_in_login(request), now=now, live=live)
         if not due:
             return None
         return Notice.objects.select_related("category").filter(id=due[0].id).first()

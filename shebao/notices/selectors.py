@@ -143,11 +143,13 @@ def _visible(live: Iterable[LiveNotice], viewer: Viewer | None, own: OwnRows | N
     return [n for n in live if n.reaches_group(viewer) or (own is not None and n.id in own.named)]
 
 
-def notices_due(*, viewer: Viewer, shown: Iterable[str] = (), now: dt.datetime) -> list[LiveNotice]:
+def notices_due(*, viewer: Viewer, shown: Iterable[str] = (), now: dt.datetime,
+                live: tuple[LiveNotice, ...] | None = None) -> list[LiveNotice]:
     """The notices to pop up for ``viewer`` now, most important first. 首次登录推送: until
     read (a 非常重要 one: until acknowledged). 每次登录推送: once per login, ``shown`` being
-    the public ids already closed in this login (the session's)."""
-    live = live_notices(now=now)
+    the public ids already closed in this login (the session's). ``live``: the caller's
+    ``live_notices(now=now)``, when it has them already."""
+    live = live_notices(now=now) if live is None else live
     if not live:
         return []
     own = _own_rows(viewer.account_id)
@@ -202,6 +204,11 @@ def notice_read_state(*, viewer: Viewer, notice: Notice) -> NoticeRead | None:
 
 def attachment_get(*, notice: Notice, public_id: str) -> NoticeAttachment | None:
     return NoticeAttachment.objects.filter(notice=notice, public_id=public_id).first()
+
+
+def needs_city(live: Iterable[LiveNotice]) -> bool:
+    """Whether any of ``live`` is aimed at a city (else a viewer's city, from the core, is not needed)."""
+    return any(city for notice in live for _, city in notice.groups)
 
 
 def viewer_for(account) -> Viewer:

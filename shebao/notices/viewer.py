@@ -3,7 +3,9 @@ login (the city needs the core) and kept in the session with the notices closed 
 
 from __future__ import annotations
 
-from shebao.notices.selectors import Viewer, viewer_for
+from collections.abc import Iterable
+
+from shebao.notices.selectors import LiveNotice, Viewer, needs_city, viewer_for
 
 VIEWER_KEY = "notices.viewer"
 SHOWN_KEY = "notices.shown"
@@ -14,14 +16,17 @@ def is_citizen(request) -> bool:
     return bool(user is not None and user.is_authenticated and getattr(user, "person_type", ""))
 
 
-def request_viewer(request) -> Viewer | None:
-    """None for a visitor (or staff): they see the notices for everyone only."""
+def request_viewer(request, *, live: Iterable[LiveNotice] | None = None) -> Viewer | None:
+    """None for a visitor (or staff): they see the notices for everyone only. With ``live``
+    (the live notices) and none of them aimed at a city, the core is not asked for the city."""
     if not is_citizen(request):
         return None
     user = request.user
     kept = request.session.get(VIEWER_KEY)
     if kept and kept[0] == user.public_id and kept[1] == user.person_type:
         return Viewer(account_id=user.pk, person_type=kept[1], city_code=kept[2])
+    if live is not None and not needs_city(live):
+        return Viewer(account_id=user.pk, person_type=user.person_type, city_code="")
     viewer = viewer_for(user)
     request.session[VIEWER_KEY] = [user.public_id, viewer.person_type, viewer.city_code]
     return viewer

@@ -175,3 +175,12 @@ def test_seed_demo_publishes_the_demo_notices_once():
     call_command("seed_demo", "--no-history", stdout=open("/dev/null", "w"))
     rows = list(Notice.objects.order_by("document_number").values_list("level", "state"))
     assert rows == [(NoticeLevel.CRITICAL, "published"), (NoticeLevel.IMPORTANT, "published"), (NoticeLevel.NORMAL, "published")]
+
+
+def test_no_core_look_up_while_no_live_notice_is_aimed_at_a_city():
+    person = person_create()
+    notice_create(title="全体")
+    browser = Client()
+    browser.force_login(person)
+    assert popup_title(browser.get("/")) == "全体"
+    assert VIEWER_KEY not in browser.session  # the city was not needed, so not asked for
