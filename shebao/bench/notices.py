@@ -58,8 +58,16 @@ def add_notices(count: int, *, other_readers: int, now: dt.datetime) -> None:
     """``count`` live notices: 2 in 5 for everyone, 2 in 5 for a person type in a city, 1 in 5
     for a named other person; then ``other_readers`` accounts that read five of them each."""
     from shebao.accounts.models import Account
-    from shebao.notices.models import (AudienceKind, Notice, NoticeAudience, NoticeCategory, NoticeRead, NoticeState,
-                                       NoticeVersion, PushFrequency)
+    from shebao.notices.models import (
+        AudienceKind,
+        Notice,
+        NoticeAudience,
+        NoticeCategory,
+        NoticeRead,
+        NoticeState,
+        NoticeVersion,
+        PushFrequency,
+    )
 
     category = NoticeCategory.objects.get(code="business")
     stamp = now - dt.timedelta(days=1)
