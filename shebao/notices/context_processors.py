@@ -26,7 +26,8 @@ class NoticePopup:
         live = live_notices(now=now)
         if not live:  # one statement (the version) when nothing is live
             return None
-        due = notices_due(viewer=request_viewer(request, live=live), shown=shown_in_login(request), now=now, live=live)
+        due = notices_due(viewer=request_viewer(request, live=live), shown=shown_in_login(request), now=now, live=live,
+                          limit=1)
         if not due:
             return None
         return Notice.objects.select_related("category").filter(id=due[0].id).first()

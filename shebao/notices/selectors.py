@@ -72,29 +72,70 @@ class LiveNotice:
         return any(p in ("", viewer.person_type) and c in ("", viewer.city_code) for p, c in self.groups)
 
 
+class LiveSet(tuple):
+    """The live notices at one moment (a tuple, most important then newest first) with their
+    everyone and group audience indexed, so a viewer's notices are a few set look-ups."""
+
+    everyone: frozenset[int]
+    groups: dict[tuple[str, str], frozenset[int]]
+    position: dict[int, int]
+
+    @classmethod
+    def of(cls, notices: Iterable[LiveNotice]) -> LiveSet:
+        live = cls(notices)
+        live.position = {n.id: i for i, n in enumerate(live)}
+        live.everyone = frozenset(i for i, n in enumerate(live) if n.everyone)
+        groups: dict[tuple[str, str], set[int]] = {}
+        for i, notice in enumerate(live):
+            for key in notice.groups:
+                groups.setdefault(key, set()).add(i)
+        live.groups = {key: frozenset(v) for key, v in groups.items()}
+        return live
+
+    def visible(self, viewer: Viewer | None, named: Iterable[int] = ()) -> list[LiveNotice]:
+        """What ``viewer`` may see (anonymous: the notices for everyone), in order."""
+        found = set(self.everyone)
+        if viewer is not None:
+            for key in ((viewer.person_type, viewer.city_code), (viewer.person_type, ""), ("", viewer.city_code), ("", "")):
+                found |= self.groups.get(key, frozenset())
+            found.update(self.position[i] for i in named if i in self.position)
+        return [self[i] for i in sorted(found)]
+
+
 _cache_lock = threading.Lock()
-_cache: dict[str, object] = {"version": None, "notices": ()}
+_cache: dict[str, object] = {"version": None, "notices": (), "window": None}
 
 
 def notice_version() -> int:
     return NoticeVersion.objects.filter(pk=1).values_list("value", flat=True).first() or 0
 
 
-def live_notices(*, now: dt.datetime) -> tuple[LiveNotice, ...]:
-    """The published notices in their window at ``now``, most important then newest first."""
+def live_notices(*, now: dt.datetime) -> LiveSet:
+    """The published notices in their window at ``now``, most important then newest first.
+    The set at a moment is kept too, for as long as no notice's window opens or closes."""
     version = notice_version()
     with _cache_lock:
-        cached = _cache["notices"] if _cache["version"] == version else None
-    if cached is None:
-        cached = _load_live(now)
+        current = _cache["version"] == version
+        loaded, window = (_cache["notices"], _cache["window"]) if current else (None, None)
+    if loaded is None:
+        loaded = _load_live(now)
         with _cache_lock:
-            _cache.update(version=version, notices=cached)
-    return tuple(n for n in cached if n.in_window(now))  # type: ignore[attr-defined]
+            _cache.update(version=version, notices=loaded, window=None)
+    if window is not None and window[0] <= now and (window[1] is None or now < window[1]):
+        return window[2]
+    live = LiveSet.of(n for n in loaded if n.in_window(now))  # type: ignore[attr-defined]
+    edges = [e for n in loaded for e in (n.valid_from, n.valid_until) if e is not None]  # type: ignore[attr-defined]
+    since = max((e for e in edges if e <= now), default=dt.datetime.min.replace(tzinfo=dt.UTC))
+    until = min((e for e in edges if e > now), default=None)
+    with _cache_lock:
+        if _cache["version"] == version:
+            _cache["window"] = (since, until, live)
+    return live
 
 
 def clear_live_cache() -> None:
     with _cache_lock:
-        _cache.update(version=None, notices=())
+        _cache.update(version=None, notices=(), window=None)
 
 
 def _load_live(now: dt.datetime) -> tuple[LiveNotice, ...]:
@@ -139,23 +180,19 @@ def _own_rows(account_id: int) -> OwnRows:
     return OwnRows(frozenset(named_ids), frozenset(read_ids), frozenset(acknowledged))
 
 
-def _visible(live: Iterable[LiveNotice], viewer: Viewer | None, own: OwnRows | None) -> list[LiveNotice]:
-    return [n for n in live if n.reaches_group(viewer) or (own is not None and n.id in own.named)]
-
-
-def notices_due(*, viewer: Viewer, shown: Iterable[str] = (), now: dt.datetime,
-                live: tuple[LiveNotice, ...] | None = None) -> list[LiveNotice]:
+def notices_due(*, viewer: Viewer, shown: Iterable[str] = (), now: dt.datetime, live: LiveSet | None = None,
+                limit: int | None = None) -> list[LiveNotice]:
     """The notices to pop up for ``viewer`` now, most important first. 首次登录推送: until
     read (a 非常重要 one: until acknowledged). 每次登录推送: once per login, ``shown`` being
     the public ids already closed in this login (the session's). ``live``: the caller's
-    ``live_notices(now=now)``, when it has them already."""
+    ``live_notices(now=now)``, when it has them already; ``limit``: at most that many (the popup needs one)."""
     live = live_notices(now=now) if live is None else live
     if not live:
         return []
     own = _own_rows(viewer.account_id)
     shown = set(shown)
     due = []
-    for notice in _visible(live, viewer, own):
+    for notice in live.visible(viewer, own.named):
         if notice.public_id in shown:
             continue
         if notice.push_frequency == PushFrequency.FIRST_LOGIN:
@@ -163,6 +200,8 @@ def notices_due(*, viewer: Viewer, shown: Iterable[str] = (), now: dt.datetime,
             if done:
                 continue
         due.append(notice)
+        if limit is not None and len(due) >= limit:
+            break
     return due
 
 
@@ -179,7 +218,7 @@ def notice_list(*, viewer: Viewer | None, sort: str = "time", now: dt.datetime) 
     ``sort`` (time, number, level or category; anything else: time)."""
     live = live_notices(now=now)
     own = _own_rows(viewer.account_id) if viewer is not None and live else None
-    ids = [n.id for n in _visible(live, viewer, own)]
+    ids = [n.id for n in live.visible(viewer, own.named if own is not None else ())]
     return (Notice.objects.filter(id__in=ids).select_related("category").defer("body")
             .order_by(*SORTS.get(sort, SORTS["time"])))
 

@@ -1,19 +1,28 @@
-"""The person looking at notices, from the request: a citizen's Viewer is worked out once per
-login (the city needs the core) and kept in the session with the notices closed in this login."""
+"""The person looking at notices, from the request. The city needs the core: it is asked once
+and kept in the cache (Redis in production, this process's memory otherwise) for
+``NOTICE_CITY_CACHE_SECONDS`` (default an hour), and only while some live notice is aimed at
+a city. The every-login notices closed in this login are kept in the session."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
+from django.core.cache import cache
+
 from shebao.notices.selectors import LiveNotice, Viewer, needs_city, viewer_for
 
-VIEWER_KEY = "notices.viewer"
 SHOWN_KEY = "notices.shown"
+DEFAULT_CITY_SECONDS = 3600
 
 
 def is_citizen(request) -> bool:
     user = getattr(request, "user", None)
     return bool(user is not None and user.is_authenticated and getattr(user, "person_type", ""))
+
+
+def city_cache_key(account) -> str:
+    return f"notices:city:{account.public_id}"
 
 
 def request_viewer(request, *, live: Iterable[LiveNotice] | None = None) -> Viewer | None:
@@ -22,14 +31,14 @@ def request_viewer(request, *, live: Iterable[LiveNotice] | None = None) -> View
     if not is_citizen(request):
         return None
     user = request.user
-    kept = request.session.get(VIEWER_KEY)
-    if kept and kept[0] == user.public_id and kept[1] == user.person_type:
-        return Viewer(account_id=user.pk, person_type=kept[1], city_code=kept[2])
     if live is not None and not needs_city(live):
         return Viewer(account_id=user.pk, person_type=user.person_type, city_code="")
-    viewer = viewer_for(user)
-    request.session[VIEWER_KEY] = [user.public_id, viewer.person_type, viewer.city_code]
-    return viewer
+    key = city_cache_key(user)
+    city = cache.get(key)
+    if city is None:
+        city = viewer_for(user).city_code
+        cache.set(key, city, getattr(settings, "NOTICE_CITY_CACHE_SECONDS", DEFAULT_CITY_SECONDS))
+    return Viewer(account_id=user.pk, person_type=user.person_type, city_code=city)
 
 
 def shown_in_login(request) -> list[str]:

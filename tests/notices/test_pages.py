@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from shebao.notices.models import Notice, NoticeLevel, NoticeRead, PushFrequency
 from shebao.notices.services import AudienceSpec
-from shebao.notices.viewer import VIEWER_KEY
+from shebao.notices.viewer import city_cache_key
 from tests.notices.factories import LIUZHOU, NANNING, PDF, notice_create, person_create
 
 pytestmark = pytest.mark.django_db
@@ -21,12 +22,10 @@ def _frozen(clock):
 
 
 def signed_in(account, *, city: str = NANNING, client: Client | None = None) -> Client:
-    """A person's browser after login; their city as the core told it (kept in the session)."""
+    """A person's browser after login; their city as the core told it (kept in the cache)."""
     client = client or Client()
     client.force_login(account)
-    session = client.session
-    session[VIEWER_KEY] = [account.public_id, account.person_type, city]
-    session.save()
+    cache.set(city_cache_key(account), city)
     return client
 
 
@@ -162,7 +161,7 @@ def test_the_city_comes_from_the_core_once_per_login():
     zhang = Client()
     zhang.force_login(account_of("张伟"))  # flexible, 南宁
     assert popup_title(zhang.get("/")) == "南宁灵活就业通知"
-    assert zhang.session[VIEWER_KEY][1:] == ["flexible", NANNING]
+    assert cache.get(city_cache_key(account_of("张伟"))) == NANNING
     li = Client()
     li.force_login(account_of("李秀兰"))  # resident, 桂林
     assert popup_title(li.get("/")) is None
@@ -183,4 +182,4 @@ def test_no_core_look_up_while_no_live_notice_is_aimed_at_a_city():
     browser = Client()
     browser.force_login(person)
     assert popup_title(browser.get("/")) == "全体"
-    assert VIEWER_KEY not in browser.session  # the city was not needed, so not asked for
+    assert cache.get(city_cache_key(person)) is None  # the city was not needed, so not asked for
