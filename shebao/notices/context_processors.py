@@ -6,8 +6,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from shebao.common import clock
-from shebao.notices.models import Notice
-from shebao.notices.selectors import live_notices, notices_due
+from shebao.notices.selectors import LiveNotice, live_notices, notices_due
 from shebao.notices.viewer import is_citizen, request_viewer, shown_in_login
 
 SKIP_PREFIXES = ("/notices/",)  # a notice's own pages, and the close/acknowledge posts
@@ -18,7 +17,7 @@ class NoticePopup:
         self.request = request
 
     @cached_property
-    def notice(self) -> Notice | None:
+    def notice(self) -> LiveNotice | None:
         request = self.request
         if request.method != "GET" or not is_citizen(request) or request.path.startswith(SKIP_PREFIXES):
             return None
@@ -28,9 +27,7 @@ class NoticePopup:
             return None
         due = notices_due(viewer=request_viewer(request, live=live), shown=shown_in_login(request), now=now, live=live,
                           limit=1)
-        if not due:
-            return None
-        return Notice.objects.select_related("category").filter(id=due[0].id).first()
+        return due[0] if due else None  # the live copy carries what the dialog shows: no further statement
 
 
 def notice_popup(request) -> dict:

@@ -56,6 +56,11 @@ class LiveNotice:
     valid_until: dt.datetime | None
     everyone: bool
     groups: frozenset[tuple[str, str]]  # (person type or '', city code or '')
+    category: str = ""  # the category's name
+    body: str = ""  # as stored (cleaned on save; the popup cleans it again on render)
+
+    def get_level_display(self) -> str:
+        return NoticeLevel(self.level).label
 
     @property
     def is_critical(self) -> bool:
@@ -141,7 +146,8 @@ def clear_live_cache() -> None:
 def _load_live(now: dt.datetime) -> tuple[LiveNotice, ...]:
     rows = list(Notice.objects.filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now), state=NoticeState.PUBLISHED)
                 .order_by("level", "-valid_from", "-id")
-                .values_list("id", "public_id", "title", "document_number", "level", "push_frequency", "valid_from", "valid_until"))
+                .values_list("id", "public_id", "title", "document_number", "level", "push_frequency", "valid_from", "valid_until",
+                             "category__name", "body"))
     audience: dict[int, list[tuple[str, str, str]]] = {}
     if rows:
         for notice_id, kind, person_type, city_code in (NoticeAudience.objects.filter(notice_id__in=[r[0] for r in rows])
@@ -151,7 +157,8 @@ def _load_live(now: dt.datetime) -> tuple[LiveNotice, ...]:
     return tuple(
         LiveNotice(id=r[0], public_id=r[1], title=r[2], document_number=r[3], level=r[4], push_frequency=r[5], valid_from=r[6],
                    valid_until=r[7], everyone=any(k == AudienceKind.EVERYONE for k, _, _ in audience.get(r[0], ())),
-                   groups=frozenset((p, c) for k, p, c in audience.get(r[0], ()) if k == AudienceKind.GROUP))
+                   groups=frozenset((p, c) for k, p, c in audience.get(r[0], ()) if k == AudienceKind.GROUP),
+                   category=r[8], body=r[9])
         for r in rows
     )
 

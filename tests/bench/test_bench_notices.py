@@ -27,7 +27,7 @@ def test_windows_alternate_and_the_statements_are_counted():
     zero, many = result["statements"][0], result["statements"][30]
     assert len(zero["notice_statements"]) == 1  # the version
     assert zero["notices"] == zero["baseline"] + 1
-    # the version, the person's own rows (UNION ALL), the notice shown; the city from the core once per login
-    assert len(many["notice_statements"]) == 3
+    # the version and the person's own rows (UNION ALL); the dialog is drawn from the live copy
+    assert len(many["notice_statements"]) == 2
     assert set(notices.summarise(result)) == {0, 30}
     assert "CPU ratio" in notices.render(result)

@@ -37,3 +37,23 @@ def test_fifty_notices_of_every_audience_cost_the_same_statements():
         notice_create(editor=editor, title=f"通知{i}", audience=audience, level=NoticeLevel.CRITICAL if i % 7 == 0 else NoticeLevel.NORMAL)
     # the version, the notices and their group rows (only when the version moved), the UNION ALL of own rows
     assert statements_at_login(viewer_of(person, NANNING)) == (4, 2, 30)
+
+
+@pytest.mark.parametrize("count", [0, 50])
+def test_a_page_with_the_popup_reads_the_notice_tables_in_at_most_two_statements(client, count):
+    from django.core.cache import cache
+
+    from shebao.notices.viewer import city_cache_key
+
+    editor = staff_create()
+    for i in range(count):
+        notice_create(editor=editor, title=f"通知{i}", audience=[AudienceSpec.group(city_code=NANNING)] if i % 2 else None)
+    person = person_create()
+    cache.set(city_cache_key(person), NANNING)
+    client.force_login(person)
+    client.get("/")  # this process loads its copy of the live notices
+    with CaptureQueriesContext(connection) as page:
+        body = client.get("/").content.decode()
+    on_notice_tables = [q["sql"] for q in page.captured_queries if "notices_" in q["sql"]]
+    assert len(on_notice_tables) == (2 if count else 1)
+    assert ('id="notice-dialog"' in body) is bool(count)
