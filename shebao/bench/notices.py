@@ -150,6 +150,14 @@ def _statements(client: Client) -> tuple[int, list[str]]:
     return len(captured), [q["sql"] for q in captured.captured_queries]
 
 
+def _plan(sql: str) -> list[str]:
+    """The database's plan of one captured statement (its values inlined by the capture)."""
+    prefix = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    with connection.cursor() as cursor:
+        cursor.execute(prefix + sql)
+        return [" ".join(str(c) for c in row) for row in cursor.fetchall()]
+
+
 def _notice_statements(sqls: list[str]) -> list[str]:
     return [s for s in sqls if "notices_" in s]
 
@@ -168,7 +176,8 @@ def run(*, notices: int, rounds: int, requests: int, other_readers: int) -> dict
         with _PopupOff():
             base_total, _ = _statements(client)
         total, sqls = _statements(client)
-        result["statements"][live] = {"baseline": base_total, "notices": total, "notice_statements": _notice_statements(sqls)}
+        result["statements"][live] = {"baseline": base_total, "notices": total, "notice_statements": _notice_statements(sqls),
+                                      "plans": [_plan(sql) for sql in _notice_statements(sqls)]}
         for _ in range(rounds):
             with _PopupOff():
                 result["windows"].append(_window(client, "baseline", live, requests))
@@ -205,5 +214,7 @@ def render(result: dict[str, Any]) -> str:
                      f"statements {st0['notices']} → {st1['notices']}")
     for live, st in result["statements"].items():
         lines.append(f"-- statements on the notice tables with {live} live notices:")
-        lines += [f"   {sql[:160]}" for sql in st["notice_statements"]]
+        for sql, plan in zip(st["notice_statements"], st["plans"], strict=True):
+            lines.append(f"   {sql[:160]}")
+            lines += [f"      plan: {row[:150]}" for row in plan]
     return "\n".join(lines)

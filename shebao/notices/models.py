@@ -108,12 +108,12 @@ class NoticeAudience(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "推送对象"
-        indexes = [models.Index(fields=["account", "notice"], name="notice_audience_account_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(kind="person", account__isnull=False) | (~Q(kind="person") & Q(account__isnull=True))),
                 name="notice_audience_person_has_account"),
-            models.UniqueConstraint(fields=["notice", "account"], condition=Q(kind="person"), name="notice_audience_person_once"),
+            # also the index of a person's named notices at login (account first)
+            models.UniqueConstraint(fields=["account", "notice"], condition=Q(kind="person"), name="notice_audience_person_once"),
         ]
 
     def __str__(self) -> str:
