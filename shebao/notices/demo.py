@@ -19,9 +19,15 @@ DEMO_NOTICES = [
 ]
 
 
+CATEGORIES = {"policy": ("政策法规", 10), "business": ("业务通知", 20)}  # as migration 0002 adds them
+
+
 def demo_notices_seed(*, now: dt.datetime) -> int:
-    """Publish the demo notices that are not there yet; returns how many were added."""
+    """Publish the demo notices that are not there yet; returns how many were added. The two
+    categories are put back first if missing (a flushed test database has lost them)."""
     actor = Actor.system("seed_demo")
+    for code, (name, order) in CATEGORIES.items():
+        NoticeCategory.objects.get_or_create(code=code, defaults={"name": name, "sort_order": order})
     added = 0
     for number, title, level, category, audience, body in DEMO_NOTICES:
         if Notice.objects.filter(document_number=number).exists():
