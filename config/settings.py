@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tomllib
 from pathlib import Path
 
 import dj_database_url
@@ -24,6 +25,8 @@ from django.core.exceptions import ImproperlyConfigured
 from config.secrets import load_dev_secrets, parse_keyring
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# The service's release (pyproject.toml): shown in the manual, which must be of the same release.
+SERVICE_VERSION = tomllib.loads((BASE_DIR / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
 _DEFAULT_VAR = BASE_DIR / "var" / ("test" if (os.environ.get("SHEBAO_ENV") == "test" or "pytest" in sys.modules) else "")
 VAR_DIR = Path(os.environ.get("SHEBAO_VAR_DIR", _DEFAULT_VAR))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -98,6 +101,7 @@ INSTALLED_APPS = [
     "shebao.notices",
     "shebao.query",
     "shebao.web",
+    "shebao.manual",
     "shebao.adapters.sms",
     "shebao.adapters.wechat",
     "shebao.bench",  # manage.py bench_flow (docs/performance.md)
@@ -179,6 +183,8 @@ JOBS_WORKER_LOST_SECONDS = int(os.environ.get("JOBS_WORKER_LOST_SECONDS", "60"))
 JOBS_MAX_ATTEMPTS = 5
 JOBS_RETRY_BASE_SECONDS = 30
 JOBS_RETRY_MAX_SECONDS = 3600
+# A refund the channel is still processing is asked about again after this, doubling (shebao.fees.tasks).
+REFUND_FOLLOW_UP_SECONDS = float(os.environ.get("REFUND_FOLLOW_UP_SECONDS", "15"))
 
 AUTH_USER_MODEL = "accounts.Account"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
@@ -334,6 +340,22 @@ IDENTITY_CHECK = {
     "TIMEOUT_SECONDS": float(os.environ.get("IDENTITY_CHECK_TIMEOUT_SECONDS", "5")),
 }
 
+# Bank deduction (REQUIREMENTS §2.4–2.6): TIPS-style CFX messages (interfaces.md §5) through the
+# tax core's bank front; in development the loopback simulator under /sim/bank. No default in
+# production: BANK_BASE_URL must be set. TAX_ORG_CODE is the tax bureau's 征收机关代码.
+BANK = {
+    "PROVIDER": os.environ.get("BANK_PROVIDER", "tips"),
+    "BASE_URL": os.environ.get("BANK_BASE_URL", "" if PRODUCTION else f"{SELF_URL}/sim/bank"),
+    "TIMEOUT_SECONDS": float(os.environ.get("BANK_TIMEOUT_SECONDS", "10")),
+    "SRC_NODE": os.environ.get("BANK_SRC_NODE", "TAXGX0000001"),
+    "DES_NODE": os.environ.get("BANK_DES_NODE", "TIPS00000001"),
+    "TAX_ORG_CODE": os.environ.get("BANK_TAX_ORG_CODE", "14500000000"),
+    "PAYEE_BANK_NO": os.environ.get("BANK_PAYEE_BANK_NO", "011611000018"),
+    "PAYEE_ORG_CODE": os.environ.get("BANK_PAYEE_ORG_CODE", "4500000000"),
+    "PAYEE_ACCOUNT": os.environ.get("BANK_PAYEE_ACCOUNT", "4500000000000000"),
+    "PAYEE_NAME": os.environ.get("BANK_PAYEE_NAME", "国家金库广西壮族自治区分库"),
+}
+
 PAYMENT = {
     "WECHATPAY": {
         "MCHID": os.environ.get("WECHATPAY_MCHID", "1900000109"),
@@ -346,6 +368,7 @@ PAYMENT = {
         "BASE_URL": os.environ.get("WECHATPAY_BASE_URL", "https://api.mch.weixin.qq.com" if PRODUCTION else f"{SELF_URL}/sim/wxpay"),
         # https in production, no query string (interfaces.md §4.2)
         "NOTIFY_URL": os.environ.get("WECHATPAY_NOTIFY_URL", f"{SELF_URL}/api/pay/wechatpay/notify"),
+        "REFUND_NOTIFY_URL": os.environ.get("WECHATPAY_REFUND_NOTIFY_URL", f"{SELF_URL}/api/pay/wechatpay/refund-notify"),
         # the simulator's cashier page; WECHATPAY_CASHIER_URL (ignored in production) points at a
         # simulator running in its own process (manage.py bench_flow)
         "CASHIER_URL": (os.environ.get("WECHATPAY_CASHIER_URL", "") if not PRODUCTION else "")

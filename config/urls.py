@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from config.api import api
 from shebao.fees import views as fees_views
+from shebao.manual import views as manual_views
 from shebao.web import views as web_views
 
 # admin.site is shebao.common.backoffice.StaffAdminSite: TOTP, throttled and audited logins
@@ -14,7 +15,9 @@ urlpatterns = [
     path("readyz", web_views.readyz, name="readyz"),
     path("elderly", web_views.toggle_elderly, name="toggle_elderly"),
     path("m/<str:key>", web_views.module, name="module"),
-    path("manual", web_views.manual, name="manual"),
+    path("manual", manual_views.manual, name="manual"),
+    path("manual.pdf", manual_views.manual_pdf, name="manual_pdf"),
+    path("manual/verify", manual_views.manual_verify, name="manual_verify"),
     path("accounts/", include("shebao.accounts.urls")),
     path("query/", include("shebao.query.urls")),
     path("fees/", include("shebao.fees.urls")),

@@ -33,3 +33,26 @@ def run_together(work: Callable[[int], object], n: int, *, expected: type[BaseEx
         thread.join(timeout=timeout)
     assert not any(t.is_alive() for t in threads), "a client did not finish in time"
     return results, refused, errors
+
+
+def wait_for(condition: Callable[[], object], what: str, *, deadline: float = 30.0):
+    """Poll ``condition`` until it returns something truthy (returned), or fail naming ``what``."""
+    import time
+
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if value := condition():
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def database_url() -> str:
+    """The test database, as a child process's DATABASE_URL."""
+    from pathlib import Path
+
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"

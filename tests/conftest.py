@@ -69,6 +69,28 @@ class Simulators:
         response = httpx.post(f"{self.url}/sim/identity/_subscribers", json=body, timeout=5)
         assert response.status_code == 200, response.text
 
+    def bank_counter(self, **form: str):
+        """A bank clerk enters a paper three-party agreement on the bank simulator's counter
+        page (POST /sim/bank/counter): tax_org_code, protocol_no, payer_code, payer_name,
+        bank_code (12 digits), account_no, account_name. The page's response."""
+        import httpx
+
+        return httpx.post(f"{self.url}/sim/bank/counter", data=form, timeout=5)
+
+    def bank_account(self, account_no: str, *, bank_class: str = "102", name: str, balance_fen: int, status: str = "normal") -> None:
+        """Open (or replace) an account at the bank simulator (POST /sim/bank/_accounts)."""
+        import httpx
+
+        body = {"account_no": account_no, "bank_class": bank_class, "name": name, "balance_fen": balance_fen, "status": status}
+        response = httpx.post(f"{self.url}/sim/bank/_accounts", json=body, timeout=5)
+        assert response.status_code == 200, response.text
+
+    def bank_rows(self, table: str) -> list[dict]:
+        """The bank simulator's ``accounts``, ``agreements``, ``deductions`` or ``checks``."""
+        from shebao.adapters.bank.sim_store import read_store
+
+        return read_store(self.state_dir / "bank.sqlite3", table)
+
     def identity_calls(self) -> list[dict]:
         """The verdicts the identity simulator gave, oldest first (no values sent, only codes)."""
         from shebao.adapters.identity.simulator import read_calls
@@ -86,7 +108,7 @@ class Simulators:
 
 @pytest.fixture
 def sims(request, tmp_path, settings):
-    """SMS, WeChat, WeChat Pay and identity-check simulators mounted under /sim/ on a fresh loopback port
+    """SMS, WeChat, WeChat Pay, identity-check and bank simulators mounted under /sim/ on a fresh loopback port
     (sharing the test's clock when the test uses the ``clock`` fixture)."""
     from django.core.wsgi import get_wsgi_application
 
@@ -100,9 +122,11 @@ def sims(request, tmp_path, settings):
     settings.SELF_URL = server.url
     settings.SMS = {**settings.SMS, "ENDPOINT": f"{server.url}/sim/sms/"}
     settings.IDENTITY_CHECK = {**settings.IDENTITY_CHECK, "ENDPOINT": f"{server.url}/sim/identity/"}
+    settings.BANK = {**settings.BANK, "BASE_URL": f"{server.url}/sim/bank"}
     settings.WECHAT = {**settings.WECHAT, "OPEN_BASE": f"{server.url}/sim/wechat/open", "API_BASE": f"{server.url}/sim/wechat/api"}
     settings.PAYMENT = {"WECHATPAY": {**settings.PAYMENT["WECHATPAY"], "BASE_URL": f"{server.url}/sim/wxpay",
-                                      "NOTIFY_URL": f"{server.url}/api/pay/wechatpay/notify", "CASHIER_URL": f"{server.url}/sim/wxpay/cashier"}}
+                                      "NOTIFY_URL": f"{server.url}/api/pay/wechatpay/notify",
+                                      "REFUND_NOTIFY_URL": f"{server.url}/api/pay/wechatpay/refund-notify", "CASHIER_URL": f"{server.url}/sim/wxpay/cashier"}}
     try:
         yield Simulators(url=server.url, state_dir=state_dir)
     finally:

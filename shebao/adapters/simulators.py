@@ -11,6 +11,7 @@ class SimulatorDispatcher:
     def __init__(self, django_app, *, state_dir: Path, clock=None, sms_flow_control: bool = True):
         """``clock`` (aware UTC datetime callable) lets tests move the simulators' time;
         ``sms_flow_control=False`` turns the SMS simulator's per-number limits off (bench only)."""
+        from shebao.adapters.bank.simulator import make_bank_simulator
         from shebao.adapters.identity.simulator import make_identity_simulator
         from shebao.adapters.payment.simulator import make_wechatpay_simulator
         from shebao.adapters.sms.simulator import make_sms_simulator
@@ -25,6 +26,7 @@ class SimulatorDispatcher:
             ),
             "/sim/wxpay": make_wechatpay_simulator(state_dir / "wxpay.sqlite3", clock=clock),
             "/sim/identity": make_identity_simulator(state_dir / "identity.sqlite3", clock=clock),
+            "/sim/bank": make_bank_simulator(state_dir / "bank.sqlite3", clock=clock),
         }
 
     def __call__(self, environ, start_response):

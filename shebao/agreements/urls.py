@@ -1,8 +1,13 @@
 from django.urls import path
 
-from shebao.agreements import views
+from shebao.agreements import agreement_views, views
 
 app_name = "agreements"
 urlpatterns = [
     path("payable-amount", views.payable_amount, name="payable_amount"),
+    path("", agreement_views.agreement_list, name="list"),
+    path("three-party/new", agreement_views.three_party_new, name="three_party_new"),
+    path("three-party/<str:public_id>", agreement_views.three_party, name="three_party"),
+    path("two-party/new", agreement_views.two_party_new, name="two_party_new"),
+    path("two-party/<str:public_id>", agreement_views.two_party, name="two_party"),
 ]

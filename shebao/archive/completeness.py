@@ -82,12 +82,21 @@ def _payments() -> Iterable[Gap]:
     return _compare(BusinessType.PAYMENT, expected, _archived(BusinessType.PAYMENT, lambda ref, subject: ref))
 
 
+def _payment_refunds() -> Iterable[Gap]:
+    from shebao.fees.models import PaymentRefund, PaymentRefundState
+
+    done = PaymentRefund.objects.filter(state=PaymentRefundState.SUCCEEDED).values_list("out_refund_no", flat=True)
+    return _compare(BusinessType.PAYMENT_REFUND, Counter(done.iterator(chunk_size=2000)),
+                    _archived(BusinessType.PAYMENT_REFUND, lambda ref, subject: ref))
+
+
 RULES: dict[str, Callable[[], Iterable[Gap]]] = {
     BusinessType.REGISTRATION: _registrations,
     BusinessType.INFO_UPDATE: _info_updates,
     BusinessType.PAYMENT: _payments,
+    BusinessType.PAYMENT_REFUND: _payment_refunds,
 }
-"""The businesses checked; refunds and agreements join when they are built."""
+"""The businesses checked; refund applications and agreements join when their checks are written."""
 
 
 def archive_completeness() -> list[Gap]:

@@ -22,6 +22,7 @@ class BusinessType(models.TextChoices):
     PAYMENT = "payment", "缴费"
     REFUND = "refund", "退费"
     REFUND_DECISION = "refund_decision", "退费决定"
+    PAYMENT_REFUND = "payment_refund", "重复缴费原路退款"
     AGREEMENT = "agreement", "委托扣款协议"
     AMOUNT_SETTING = "amount_setting", "应缴费额确定"
     VOIDING = "voiding", "待批扣清册作废"

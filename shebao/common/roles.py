@@ -19,7 +19,8 @@ ROLES: dict[str, tuple[str, ...]] = {
         "reference.view_city", "reference.view_insurancetype",
     ),
     "批扣操作员": (
-        "django_tasks_db.view_dbtaskresult", "jobs.view_periodicrun", "fees.view_paymentorder", "refunds.view_refundapplication",
+        "django_tasks_db.view_dbtaskresult", "jobs.view_periodicrun", "fees.view_paymentorder", "fees.view_paymentrefund",
+        "refunds.view_refundapplication",
         "core.view_virtualaccount",
     ),
     "审计员": (

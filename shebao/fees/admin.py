@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from shebao.common.admin_base import ReadOnlyAdmin
-from shebao.fees.models import PaymentAttempt, PaymentNotification, PaymentOrder
+from shebao.fees.models import PaymentAttempt, PaymentLedgerEntry, PaymentNotification, PaymentOrder, PaymentRefund
 
 
 class AttemptInline(admin.TabularInline):
@@ -39,3 +39,26 @@ class PaymentNotificationAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "channel", "out_trade_no", "transaction_id", "amount_fen", "outcome", "detail")
     list_filter = ("outcome", "channel")
     search_fields = ("out_trade_no", "transaction_id")
+
+
+class PaymentLedgerInline(admin.TabularInline):
+    model = PaymentLedgerEntry
+    fields = ("kind", "amount", "reference", "actor_ref", "at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PaymentRefund)
+class PaymentRefundAdmin(ReadOnlyAdmin):
+    """Double payments refunded back the way they came (原路退回): their state at the channel, and
+    their ledger. ABNORMAL / CLOSED / REFUSED ones are handled at the channel's merchant console."""
+
+    list_display = ("out_refund_no", "amount", "reason", "state", "refund_id", "created_at", "succeeded_at")
+    list_filter = ("state", "reason")
+    search_fields = ("out_refund_no", "refund_id")
+    fields = ("out_refund_no", "amount", "charged_amount", "reason", "state", "refund_id", "failure_reason", "created_at", "succeeded_at")
+    inlines = [PaymentLedgerInline]

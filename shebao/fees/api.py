@@ -18,14 +18,14 @@ from django.http import HttpResponse, JsonResponse
 from ninja import Router
 
 from shebao.common import clock
-from shebao.fees import services
+from shebao.fees import channel_refunds, services
 from shebao.fees.models import NotificationOutcome
 
 router = Router(tags=["支付通知"])
 
 # REFUND_DUE: charged but not credited (kept as money to refund); REPLAYED: a copy of a message
 # already handled (its nonce was seen) — both are accounted for, so WeChat Pay need not retry.
-_ACK = {NotificationOutcome.CREDITED, NotificationOutcome.DUPLICATE, NotificationOutcome.NOT_SUCCESS, NotificationOutcome.DOUBLE_PAYMENT,
+_ACK = {NotificationOutcome.REFUND, NotificationOutcome.UNKNOWN_REFUND, NotificationOutcome.CREDITED, NotificationOutcome.DUPLICATE, NotificationOutcome.NOT_SUCCESS, NotificationOutcome.DOUBLE_PAYMENT,
         NotificationOutcome.REFUND_DUE, NotificationOutcome.REPLAYED}
 
 
@@ -36,6 +36,20 @@ def payment_notify(request, channel: str):
         return JsonResponse({"code": "FAIL", "message": "未知渠道"}, status=400)
     headers = {k.lower(): v for k, v in request.headers.items()}
     outcome = services.notification_handle(channel_name=channel, headers=headers, body=request.body, now=clock.now())
+    if outcome in _ACK:
+        return HttpResponse(status=204)
+    status = 401 if outcome == NotificationOutcome.REJECTED else 400
+    return JsonResponse({"code": "FAIL", "message": "失败"}, status=status)
+
+
+@router.post("/pay/{channel}/refund-notify", summary="退款结果通知", response={204: None, 400: dict, 401: dict})
+def refund_notify(request, channel: str):
+    """Verify and decrypt a refund notification, and take its word on our refund (idempotent).
+    A refund we do not know is recorded and acknowledged: retrying would not make it ours."""
+    if channel != "wechatpay":
+        return JsonResponse({"code": "FAIL", "message": "未知渠道"}, status=400)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    outcome = channel_refunds.refund_notification_handle(channel_name=channel, headers=headers, body=request.body, now=clock.now())
     if outcome in _ACK:
         return HttpResponse(status=204)
     status = 401 if outcome == NotificationOutcome.REJECTED else 400

@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from shebao.archive.integrity import AppendOnlyModel
+
 
 class OrderState(models.TextChoices):
     OPEN = "open", "待缴费"
@@ -53,6 +55,7 @@ class AttemptState(models.TextChoices):
     DUPLICATE = "duplicate", "重复支付待退款"
     UNKNOWN = "unknown", "处理中"  # the channel timed out or answered 5xx: resolved by a later query
     REFUND_DUE = "refund_due", "已扣款未入账待退款"  # charged, but the core refused the credit (declarations voided/paid)
+    REFUNDED = "refunded", "已原路退回"  # a DUPLICATE or REFUND_DUE payment, refunded through the channel (PaymentRefund)
 
 
 LIVE_ATTEMPT_STATES = ("created", "failed", "unknown")  # may still be (or become) paid at the channel
@@ -73,8 +76,9 @@ class PaymentAttempt(models.Model):
                                AttemptState.DUPLICATE, AttemptState.REFUND_DUE},
         AttemptState.CLOSED: {AttemptState.PAID, AttemptState.DUPLICATE, AttemptState.REFUND_DUE},  # a late success still counts
         AttemptState.PAID: set(),
-        AttemptState.DUPLICATE: set(),
-        AttemptState.REFUND_DUE: set(),
+        AttemptState.DUPLICATE: {AttemptState.REFUNDED},
+        AttemptState.REFUND_DUE: {AttemptState.REFUNDED},
+        AttemptState.REFUNDED: set(),
     }
 
     public_id = models.CharField(max_length=32, unique=True, editable=False)
@@ -101,6 +105,80 @@ class PaymentAttempt(models.Model):
         return self.out_trade_no
 
 
+class PaymentRefundState(models.TextChoices):
+    PENDING = "pending", "待退款"  # committed before the channel hears of it: a crash leaves it here, resolved by query
+    PROCESSING = "processing", "退款处理中"
+    SUCCEEDED = "succeeded", "已原路退回"
+    ABNORMAL = "abnormal", "退款异常"  # the payer's card or account cannot take it: staff handle it at the channel
+    CLOSED = "closed", "退款关闭"
+    REFUSED = "refused", "渠道拒绝退款"
+
+
+class PaymentRefund(models.Model):
+    """The refund, back the way it was paid (原路退回), of money the channel charged that no bill
+    keeps: a second payment of a paid bill (DUPLICATE) or a payment the core refused to credit
+    (REFUND_DUE). One per attempt (a unique key), always the whole amount (a CHECK: never above
+    what was charged). ``out_refund_no`` is the idempotency key at the channel, fixed when the row
+    is committed and before the channel is asked, so a retry or a crash recovery can only ever
+    find or send this same refund."""
+
+    TRANSITIONS = {
+        PaymentRefundState.PENDING: {PaymentRefundState.PROCESSING, PaymentRefundState.SUCCEEDED, PaymentRefundState.ABNORMAL,
+                                     PaymentRefundState.CLOSED, PaymentRefundState.REFUSED},
+        PaymentRefundState.PROCESSING: {PaymentRefundState.SUCCEEDED, PaymentRefundState.ABNORMAL, PaymentRefundState.CLOSED},
+        PaymentRefundState.ABNORMAL: {PaymentRefundState.SUCCEEDED, PaymentRefundState.CLOSED},  # handled by staff at the channel
+        PaymentRefundState.SUCCEEDED: set(),
+        PaymentRefundState.CLOSED: set(),
+        PaymentRefundState.REFUSED: set(),
+    }
+
+    public_id = models.CharField(max_length=32, unique=True, editable=False)
+    attempt = models.OneToOneField(PaymentAttempt, on_delete=models.PROTECT, related_name="refund")
+    out_refund_no = models.CharField("商户退款单号", max_length=64, unique=True)
+    amount = models.DecimalField("退款金额", max_digits=14, decimal_places=2)
+    charged_amount = models.DecimalField("扣款金额", max_digits=14, decimal_places=2)
+    reason = models.CharField("退款原因", max_length=80)
+    state = models.CharField("状态", max_length=16, choices=PaymentRefundState.choices, default=PaymentRefundState.PENDING)
+    refund_id = models.CharField("渠道退款单号", max_length=64, blank=True)
+    received_account = models.CharField("退款入账账户", max_length=64, blank=True)  # as the channel words it, e.g. 招商银行信用卡0403
+    failure_reason = models.CharField("失败原因", max_length=128, blank=True)
+    created_at = models.DateTimeField("创建时间")
+    succeeded_at = models.DateTimeField("退款成功时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "原路退款"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0) & models.Q(amount__lte=models.F("charged_amount")),
+                                   name="payment_refund_within_charged"),
+        ]
+
+    def __str__(self) -> str:
+        return self.out_refund_no
+
+
+class PaymentLedgerKind(models.TextChoices):
+    REFUND_DUE = "refund_due", "待退款"
+    REFUNDED = "refunded", "已原路退回"
+
+
+class PaymentLedgerEntry(AppendOnlyModel):
+    """One movement of money charged but not kept: append-only. A refund's entries sum to what is
+    still owed to the payer (due +amount, refunded -amount)."""
+
+    refund = models.ForeignKey(PaymentRefund, on_delete=models.PROTECT, related_name="ledger")
+    kind = models.CharField(max_length=16, choices=PaymentLedgerKind.choices)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    reference = models.CharField(max_length=64)  # the channel's transaction id, then its refund id
+    actor_ref = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "退款台账"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount}"
+
+
 class NotificationOutcome(models.TextChoices):
     CREDITED = "credited", "已入账"
     DUPLICATE = "duplicate", "重复通知"
@@ -113,6 +191,8 @@ class NotificationOutcome(models.TextChoices):
     DOUBLE_PAYMENT = "double_payment", "重复支付"
     REFUND_DUE = "refund_due", "已扣款未入账待退款"
     REPLAYED = "replayed", "重放通知"
+    REFUND = "refund", "退款结果"
+    UNKNOWN_REFUND = "unknown_refund", "退款单不存在"
 
 
 class PaymentNotification(models.Model):

@@ -44,6 +44,15 @@ def attempt_latest(order: PaymentOrder) -> PaymentAttempt | None:
     return order.attempts.order_by("-created_at").first()
 
 
+def charged_not_kept(order: PaymentOrder) -> list[PaymentAttempt]:
+    """The bill's payments that the channel charged and no bill keeps (a second payment, or one
+    the core refused), each with its refund back the way it came (``attempt.refund``) if any."""
+    from shebao.fees.models import AttemptState
+
+    states = (AttemptState.DUPLICATE, AttemptState.REFUND_DUE, AttemptState.REFUNDED)
+    return list(order.attempts.filter(state__in=states).select_related("refund").order_by("paid_at"))
+
+
 def in_item_order(declarations):
     """Declarations (DeclarationInfo) in the one item order of the form, the bill,
     the receipt and its PDF (``quotes.item_order``), then by period."""

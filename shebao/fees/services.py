@@ -261,7 +261,7 @@ def attempts_resolve_unknown(*, now: dt.datetime, channel_name: str | None = Non
         state = PaymentAttempt.objects.get(pk=attempt.pk).state
         if outcome is None or state == AttemptState.UNKNOWN:
             counts["unknown"] += 1
-        elif state in (AttemptState.PAID, AttemptState.DUPLICATE, AttemptState.REFUND_DUE):
+        elif state in (AttemptState.PAID, AttemptState.DUPLICATE, AttemptState.REFUND_DUE, AttemptState.REFUNDED):
             counts["paid"] += 1
         else:
             counts["not_paid"] += 1
@@ -312,12 +312,13 @@ def payment_credit(*, attempt: PaymentAttempt, txn: ChannelTransaction, now: dt.
             return NotificationOutcome.MISMATCH
         if attempt.state == AttemptState.PAID:
             return NotificationOutcome.DUPLICATE if attempt.transaction_id == txn.transaction_id else NotificationOutcome.DOUBLE_PAYMENT
-        if attempt.state in (AttemptState.DUPLICATE, AttemptState.REFUND_DUE):
+        if attempt.state in (AttemptState.DUPLICATE, AttemptState.REFUND_DUE, AttemptState.REFUNDED):
             return NotificationOutcome.DUPLICATE
         if order.state != OrderState.OPEN:
             transition(attempt, AttemptState.DUPLICATE, actor_ref=f"channel:{attempt.channel}", reason="缴费单已缴费，本次支付待退款",
                        now=now, extra={"transaction_id": txn.transaction_id, "paid_at": txn.success_time or now}, locked=True)
             logger.error("double payment of one bill", extra={"order": order.public_id, "out_trade_no": attempt.out_trade_no})
+            _refund_soon()
             return NotificationOutcome.DOUBLE_PAYMENT
         paid_at = txn.success_time or now
         try:
@@ -358,7 +359,16 @@ def _charged_not_credited(*, order: PaymentOrder, attempt: PaymentAttempt, txn: 
     audit_record(actor=Actor.system(f"channel:{attempt.channel}"), action="fees.refund_due", subject_type="payment_attempt", subject_ref=attempt.public_id,
                  changes={"state": {"old": "open", "new": "cancelled"}}, now=now)
     logger.error("payment charged but not credited: refund due", extra={"order": order.public_id, "out_trade_no": attempt.out_trade_no})
+    _refund_soon()
     return NotificationOutcome.REFUND_DUE
+
+
+def _refund_soon() -> None:
+    """Queue the refund job in the caller's transaction (shebao.fees.channel_refunds): the money
+    goes back the way it came within a worker's round, not at the next periodic run."""
+    from shebao.fees.tasks import refund_charged_payments
+
+    refund_charged_payments.enqueue()
 
 
 NONCE_KEEP = dt.timedelta(minutes=10)  # twice the signature's timestamp window (signing.MAX_CLOCK_SKEW_SECONDS)
@@ -388,7 +398,7 @@ def notification_handle(*, channel_name: str, headers, body: bytes, now: dt.date
         return outcome
     lowered = {k.lower(): v for k, v in headers.items()}
     with transaction.atomic():
-        nonce = _nonce_claim(channel_name, lowered, now)
+        nonce = nonce_claim(channel_name, lowered, now)
         if not nonce.fresh:
             PaymentNotification.objects.create(
                 channel=channel_name, out_trade_no=txn.out_trade_no, transaction_id=txn.transaction_id or "", amount_fen=txn.amount_fen,
@@ -415,12 +425,12 @@ def notification_handle(*, channel_name: str, headers, body: bytes, now: dt.date
 
 
 @dataclass(frozen=True)
-class _NonceClaim:
+class NonceClaim:
     row: NotificationNonce
     fresh: bool
 
 
-def _nonce_claim(channel_name: str, headers: dict[str, str], now: dt.datetime) -> _NonceClaim:
+def nonce_claim(channel_name: str, headers: dict[str, str], now: dt.datetime) -> NonceClaim:
     """Claim the notification's nonce (stored hashed: fixed length whatever the header). On
     PostgreSQL a concurrent copy waits on the unique index until the first commits, then
     finds the row. Call inside the handling transaction."""
@@ -428,10 +438,10 @@ def _nonce_claim(channel_name: str, headers: dict[str, str], now: dt.datetime) -
     signed_at = dt.datetime.fromtimestamp(int(headers.get("wechatpay-timestamp") or 0), tz=dt.UTC)
     try:
         with transaction.atomic():
-            return _NonceClaim(NotificationNonce.objects.create(channel=channel_name, nonce=digest, signed_at=signed_at, received_at=now),
+            return NonceClaim(NotificationNonce.objects.create(channel=channel_name, nonce=digest, signed_at=signed_at, received_at=now),
                                fresh=True)
     except IntegrityError:
-        return _NonceClaim(NotificationNonce.objects.get(channel=channel_name, nonce=digest), fresh=False)
+        return NonceClaim(NotificationNonce.objects.get(channel=channel_name, nonce=digest), fresh=False)
 
 
 def notification_nonces_prune(*, now: dt.datetime) -> int:

@@ -142,7 +142,8 @@ def _order_page(request, order, status=200):
     declarations = selectors.in_item_order(
         get_core().declarations_get(registration_no=order.registration_no, declaration_nos=list(order.declaration_nos)))
     return render(request, "fees/order.html", {"order": order, "declarations": declarations, "attempt": selectors.attempt_latest(order),
-                                               "channel_label": get_payment_channel().label}, status=status)
+                                               "channel_label": get_payment_channel().label,
+                                               "refunds": selectors.charged_not_kept(order)}, status=status)
 
 
 @citizen_required

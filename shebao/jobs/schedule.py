@@ -18,8 +18,10 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
+from shebao.agreements import tasks as agreement_tasks
 from shebao.archive import tasks as archive_tasks
 from shebao.common import clock
+from shebao.fees import tasks as fee_tasks
 from shebao.jobs import tasks
 from shebao.jobs.models import PeriodicRun
 from shebao.refunds import tasks as refund_tasks
@@ -61,8 +63,10 @@ class Periodic:
 PERIODIC: tuple[Periodic, ...] = (
     Periodic(tasks.seal_logs, dt.timedelta(seconds=10)),  # the audit log and archive, sealed within seconds
     Periodic(tasks.close_stale_payments, dt.timedelta(minutes=5)),
+    Periodic(fee_tasks.refund_charged_payments, dt.timedelta(minutes=5)),  # double payments back the way they came
     Periodic(tasks.advance_treasury_states, dt.timedelta(minutes=5)),
     Periodic(refund_tasks.follow_refunds, dt.timedelta(minutes=5)),  # the core's 退库 decisions
+    Periodic(agreement_tasks.check_pending_agreements, dt.timedelta(minutes=5)),  # two-party agreements the bank owes an answer
     Periodic(tasks.purge_expired, dt.timedelta(hours=1)),
     # the latest signed heads copied outside the database (SEAL_HEAD_EXPORT_DIR)
     Periodic(archive_tasks.export_signed_heads, dt.timedelta(hours=1)),

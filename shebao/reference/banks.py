@@ -27,6 +27,10 @@ BANKS: tuple[Bank, ...] = (
     Bank("402", "广西农村信用社（农商银行）"),
 )
 BANK_NAMES = {b.code: b.name for b in BANKS}
+# The 12-digit CNAPS code (支付系统行号) of each bank's clearing branch in Nanning, which a
+# deduction agreement names as the paying bank (付款行行号, TIPS PayBkCode): the bank class
+# code, then the place and branch. Placeholder branch numbers until the banks confirm theirs.
+CLEARING_BANK_CODES = {b.code: f"{b.code}611000017" for b in BANKS}
 
 
 def luhn_ok(number: str) -> bool:

@@ -39,6 +39,11 @@ def special_refund_choices(*, registration_no: str) -> list[ItemChoice]:
     return [ItemChoice(i, item_refusal(i, kind=RefundKind.SPECIAL)) for i in items]
 
 
+def person_refusal(*, registration_no: str) -> str | None:
+    """Why this payer may not apply for any refund (the no-refund special-person list), or None."""
+    return get_core().refund_refusal(registration_no=registration_no)
+
+
 def virtual_account_search(text: str) -> list[VirtualAccountInfo]:
     """虚拟户 by a part of their name: 2 to 30 characters, matched literally, at most 20."""
     text = (text or "").strip()

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from shebao.adapters.core import get_core
-from shebao.adapters.core.port import CoreConflict, PaidItem, RefundInfo
+from shebao.adapters.core.port import CoreConflict, CoreUnavailable, PaidItem, RefundInfo
 from shebao.archive.services import archive_append
 from shebao.audit.services import audit_record
 from shebao.common import crypto
@@ -186,6 +186,16 @@ def _application_no(now: dt.datetime) -> str:
 def _accept_and_submit(*, actor: Actor, registration_no: str, item: PaidItem, kind: str, amount: Decimal, to: RefundAccount,
                        idempotency_key: str, now: dt.datetime, virtual_account: tuple[str, str],
                        sheet: SheetEntry | None) -> RefundApplication:
+    """Accept (受理: committed, its amount reserved, archived, audited), then submit to the core
+    after that commit. Our record always exists before the core hears of the refund, so a core
+    that accepts it while our transaction fails cannot leave a refund we do not know."""
+    application = _accept(actor=actor, registration_no=registration_no, item=item, kind=kind, amount=amount, to=to,
+                          idempotency_key=idempotency_key, now=now, virtual_account=virtual_account, sheet=sheet)
+    return refund_submit(application=application, actor=actor, now=now)
+
+
+def _accept(*, actor: Actor, registration_no: str, item: PaidItem, kind: str, amount: Decimal, to: RefundAccount,
+            idempotency_key: str, now: dt.datetime, virtual_account: tuple[str, str], sheet: SheetEntry | None) -> RefundApplication:
     with transaction.atomic():
         RefundItemBalance.objects.get_or_create(registration_no=registration_no, insurance_type_code=item.insurance_type_code,
                                                 period=item.period, defaults={"paid": item.paid_amount})
@@ -208,23 +218,45 @@ def _accept_and_submit(*, actor: Actor, registration_no: str, item: PaidItem, ki
         application.save()
         RefundItemBalance.objects.filter(pk=balance.pk).update(committed=F("committed") + amount)
         _ledger(application, LedgerEntryKind.RESERVE, amount, reference=application.application_no, actor=actor, now=now)
-        try:
-            with transaction.atomic():
-                info = get_core().refund_submit(registration_no=registration_no, kind=kind, insurance_type_code=item.insurance_type_code,
-                                                period=item.period, amount=amount, application_ref=application.public_id, now=now,
-                                                virtual_account=virtual_account[0], sheet_no=sheet.sheet_no if sheet else "")
-        except CoreConflict as exc:
-            raise RefundError(str(exc)) from exc
-        application = transition(application, RefundState.SUBMITTED, actor_ref=actor.ref, reason="已提交核心系统", now=now,
-                                 extra={"core_refund_no": info.refund_no, "submitted_at": info.submitted_at,
-                                        "next_expected_at": info.decide_expected_at})
         archive_append(business_type="refund", business_ref=application.application_no, subject_ref=actor.citizen_account().public_id,
                        data=_archive_data(application, to), now=now)
         audit_record(actor=actor, action="refund.apply", subject_type="refund", subject_ref=application.public_id,
                      changes={"amount": {"old": "", "new": str(amount)}, "item": {"old": "", "new": f"{item.insurance_type_code}:{item.period}"},
                               "account": {"old": "", "new": application.account_masked}}, now=now)
-    logger.info("refund submitted", extra={"subject_ref": application.public_id, "kind": kind})
+    logger.info("refund accepted", extra={"subject_ref": application.public_id, "kind": kind})
     return application
+
+
+def refund_submit(*, application: RefundApplication, actor: Actor, now: dt.datetime) -> RefundApplication:
+    """Submit an accepted application to the core, outside any transaction of ours (a remote core
+    is never inside it); idempotent at the core by ``application_ref``, so submitting again after
+    a lost answer or a crash finds the same core refund. The core's refusal (a change since the
+    checks, e.g. a concurrent refund at the counter) ends the application as 退库失败 with the
+    reason and gives its amount back; a core that does not answer leaves it accepted, for the
+    job ``follow_refunds`` to submit again. Returns the fresh row."""
+    if application.state != RefundState.ACCEPTED:
+        return application
+    try:
+        info = get_core().refund_submit(
+            registration_no=application.registration_no, kind=application.kind, insurance_type_code=application.insurance_type_code,
+            period=application.period, amount=application.amount, application_ref=application.public_id, now=now,
+            virtual_account=application.virtual_account_id, sheet_no=application.sheet_no)
+    except CoreConflict as exc:
+        return _end_failed(application=application, reason=str(exc), reference=application.application_no, actor=actor, now=now,
+                           from_state=RefundState.ACCEPTED)
+    except CoreUnavailable as exc:
+        logger.warning("refund not submitted yet: the core did not answer", extra={"subject_ref": application.public_id, "error": str(exc)[:120]})
+        return application
+    with transaction.atomic():
+        row = RefundApplication.objects.select_for_update().get(pk=application.pk)
+        if row.state != RefundState.ACCEPTED:
+            return row
+        row = transition(row, RefundState.SUBMITTED, actor_ref=actor.ref, reason="已提交核心系统", now=now, locked=True,
+                         extra={"core_refund_no": info.refund_no, "submitted_at": info.submitted_at, "next_expected_at": info.decide_expected_at})
+        audit_record(actor=actor, action="refund.submitted", subject_type="refund", subject_ref=row.public_id,
+                     changes={"state": {"old": "accepted", "new": "submitted"}, "core_refund_no": {"old": "", "new": info.refund_no}}, now=now)
+    logger.info("refund submitted", extra={"subject_ref": row.public_id, "kind": row.kind})
+    return row
 
 
 def _archive_data(application: RefundApplication, to: RefundAccount) -> dict:
@@ -234,7 +266,7 @@ def _archive_data(application: RefundApplication, to: RefundAccount) -> dict:
         "base_amount": None if application.base_amount is None else str(application.base_amount),
         "paid_amount": str(application.paid_amount), "amount": str(application.amount), "receipt_nos": application.receipt_nos,
         "bank_code": to.bank_code, "account_number": to.account_number, "holder_name": to.holder_name,
-        "core_refund_no": application.core_refund_no, "accepted_at": application.accepted_at.isoformat(),
+        "accepted_at": application.accepted_at.isoformat(),
         "virtual_account_id": application.virtual_account_id, "sheet": application.sheet,
     }
 
@@ -252,36 +284,60 @@ def refund_follow(*, application: RefundApplication, info: RefundInfo, actor: Ac
         row = RefundApplication.objects.select_for_update().select_related("account").get(pk=application.pk)
         if row.state != RefundState.SUBMITTED:
             return False
-        if info.state == "succeeded":
-            row = transition(row, RefundState.SUCCEEDED, actor_ref=actor.ref, reason="国库已退库", now=now, locked=True,
-                             extra={"decided_at": info.decided_at, "next_expected_at": None})
-            _ledger(row, LedgerEntryKind.REFUND, row.amount, reference=info.refund_no, actor=actor, now=now)
-        else:
-            reason = info.reason or "退库未成功"
-            row = transition(row, RefundState.FAILED, actor_ref=actor.ref, reason=reason, now=now, locked=True,
-                             extra={"decided_at": info.decided_at, "next_expected_at": None, "failure_reason": reason[:100]})
-            RefundItemBalance.objects.filter(registration_no=row.registration_no, insurance_type_code=row.insurance_type_code,
-                                             period=row.period).update(committed=F("committed") - row.amount)
-            _ledger(row, LedgerEntryKind.RELEASE, -row.amount, reference=info.refund_no, actor=actor, now=now)
-        archive_append(business_type="refund_decision", business_ref=row.application_no, subject_ref=row.account.public_id,
-                       data={"application_no": row.application_no, "decision": row.decision_label, "state": row.state,
-                             "amount": str(row.amount), "core_refund_no": info.refund_no, "reason": row.failure_reason,
-                             "decided_at": row.decided_at.isoformat() if row.decided_at else "", "verify_code": row.verify_code},
-                       now=now)
-        audit_record(actor=actor, action=f"refund.{row.state}", subject_type="refund", subject_ref=row.public_id,
-                     changes={"state": {"old": "submitted", "new": row.state}}, now=now)
+        _decide(row, succeeded=info.state == "succeeded", reason=info.reason or "退库未成功", reference=info.refund_no,
+                decided_at=info.decided_at, actor=actor, now=now)
     return True
 
 
+def _end_failed(*, application: RefundApplication, reason: str, reference: str, actor: Actor, now: dt.datetime,
+                from_state: str) -> RefundApplication:
+    with transaction.atomic():
+        row = RefundApplication.objects.select_for_update().select_related("account").get(pk=application.pk)
+        if row.state == from_state:
+            _decide(row, succeeded=False, reason=reason, reference=reference, decided_at=now, actor=actor, now=now)
+    logger.warning("refund refused by the core", extra={"subject_ref": row.public_id})
+    return row
+
+
+def _decide(row: RefundApplication, *, succeeded: bool, reason: str, reference: str, decided_at: dt.datetime | None, actor: Actor,
+            now: dt.datetime) -> None:
+    """The application's end, on its locked row: 退库成功, or 退库失败 with its amount given back;
+    ledgered, archived (the decision letter's facts) and audited."""
+    before = row.state
+    if succeeded:
+        transition(row, RefundState.SUCCEEDED, actor_ref=actor.ref, reason="国库已退库", now=now, locked=True,
+                   extra={"decided_at": decided_at, "next_expected_at": None})
+        _ledger(row, LedgerEntryKind.REFUND, row.amount, reference=reference, actor=actor, now=now)
+    else:
+        transition(row, RefundState.FAILED, actor_ref=actor.ref, reason=reason, now=now, locked=True,
+                   extra={"decided_at": decided_at, "next_expected_at": None, "failure_reason": reason[:100]})
+        RefundItemBalance.objects.filter(registration_no=row.registration_no, insurance_type_code=row.insurance_type_code,
+                                         period=row.period).update(committed=F("committed") - row.amount)
+        _ledger(row, LedgerEntryKind.RELEASE, -row.amount, reference=reference, actor=actor, now=now)
+    archive_append(business_type="refund_decision", business_ref=row.application_no, subject_ref=row.account.public_id,
+                   data={"application_no": row.application_no, "decision": row.decision_label, "state": row.state,
+                         "amount": str(row.amount), "core_refund_no": row.core_refund_no or reference, "reason": row.failure_reason,
+                         "decided_at": row.decided_at.isoformat() if row.decided_at else "", "verify_code": row.verify_code},
+                   now=now)
+    audit_record(actor=actor, action=f"refund.{row.state}", subject_type="refund", subject_ref=row.public_id,
+                 changes={"state": {"old": before, "new": row.state}}, now=now)
+
+
 def refunds_follow_up(*, now: dt.datetime) -> dict[str, int]:
-    """Let the embedded core decide what is due, then take every decision the core has made."""
+    """Submit what was accepted but not yet submitted (the core did not answer, or the process
+    ended between the two), let the embedded core decide what is due, then take every decision
+    the core has made."""
     core = get_core()
+    actor = Actor.system("follow_refunds")
+    submitted = 0
+    for application in RefundApplication.objects.filter(state=RefundState.ACCEPTED).order_by("accepted_at").iterator():
+        if refund_submit(application=application, actor=actor, now=now).state != RefundState.ACCEPTED:
+            submitted += 1
     decide = getattr(core, "refunds_decide", None)
     decided_at_core = decide(now=now) if decide else 0
-    actor = Actor.system("follow_refunds")
     taken = 0
     for application in RefundApplication.objects.filter(state=RefundState.SUBMITTED).order_by("submitted_at").iterator():
         info = core.refund_get(refund_no=application.core_refund_no)
         if info is not None and refund_follow(application=application, info=info, actor=actor, now=now):
             taken += 1
-    return {"decided_at_core": decided_at_core, "taken": taken}
+    return {"submitted": submitted, "decided_at_core": decided_at_core, "taken": taken}

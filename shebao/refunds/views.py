@@ -34,7 +34,8 @@ def index(request):
 
 def with_profile(template: str):
     """A refund page of a signed-in person with a payer profile at the core; without one,
-    ``template`` says so (no insured record)."""
+    ``template`` says so (no insured record); a person who may not apply at all (the no-refund
+    special-person list) is told so on opening the page, before filling anything in."""
 
     def decorate(view):
         @wraps(view)
@@ -42,6 +43,9 @@ def with_profile(template: str):
             profile = payer_profile_for(request.user)
             if profile is None:
                 return render(request, template, {"profile": None})
+            refusal = selectors.person_refusal(registration_no=profile.registration_no)
+            if refusal:
+                return render(request, template, {"profile": profile, "person_refusal": refusal})
             return view(request, profile, *args, **kwargs)
 
         return citizen_required(require_http_methods(["GET", "POST"])(wrapper))

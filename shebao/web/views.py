@@ -134,7 +134,7 @@ def _modules(citizen=None):
                 {"name": "申报及缴纳", "url": reverse("fees:declare"), "note": "按年度和档次缴费"},
                 {"name": "缴费记录与缴费回单", "url": reverse("fees:payments"), "note": "回单下载、真伪验证"},
                 {"name": "社保费退费申请", "url": reverse("refunds:index"), "note": "正常缴费退费、特殊缴费退费、虚拟户"},
-                {"name": "委托扣款缴费协议", "note": SOON},
+                {"name": "委托扣款缴费协议", "url": reverse("agreements:list"), "note": "三方协议、两两协议"},
                 {"name": "城乡居民应缴费额确定", "url": reverse("agreements:payable_amount"), "note": "批量扣款的缴费档次"},
                 {"name": "待批扣清册作废", "note": SOON},
             ],
@@ -147,7 +147,7 @@ def _modules(citizen=None):
                 {"name": "城乡居民参保信息查询", "url": reverse("query:insured", args=["resident"]), "note": ""},
                 {"name": "虚拟户申报结果查询", "url": reverse("query:virtual"), "note": "城乡居民（自主模式）"},
                 {"name": "待批扣清册查询", "note": SOON},
-                {"name": "委托扣款协议查询", "note": SOON},
+                {"name": "委托扣款协议查询", "url": reverse("agreements:list"), "note": "两两协议、三方协议"},
             ],
         },
         "public": {
@@ -170,6 +170,3 @@ def module(request, key: str):
         raise Http404
     return render(request, "web/module.html", {"module": modules[key]})
 
-
-def manual(request):
-    return render(request, "web/manual.html")

@@ -56,7 +56,7 @@ def test_registration_upkeep_and_payment_through_the_pages_each_have_one_record(
     assert _wait_for(lambda: PaymentOrder.objects.filter(public_id=order_id, state="paid").exists())
 
     assert sorted(ArchiveRecord.objects.values_list("business_type", flat=True)) == ["info_update", "payment", "registration"]
-    assert run_check() == (True, "归档完整性核对通过：用户实名注册、信息维护、缴费\n")
+    assert run_check() == (True, "归档完整性核对通过：用户实名注册、信息维护、缴费、重复缴费原路退款\n")
 
 
 @pytest.mark.django_db

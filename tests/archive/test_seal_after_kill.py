@@ -21,6 +21,7 @@ from shebao.archive.models import ArchiveRecord
 from shebao.archive.verify import verify_archive
 from shebao.audit.models import AuditEvent
 from shebao.audit.verify import verify_audit
+from tests.concurrency import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,15 +44,6 @@ sys.stdin.read()  # wait here, before any seal, until killed
 """
 
 
-def _database_url() -> str:
-    """The test database, as the child process's DATABASE_URL."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def _session_alive(pid: int) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid])
@@ -69,7 +61,7 @@ def _wait_for(predicate, timeout: float = 30.0) -> bool:
 
 @pytest.mark.django_db(transaction=True)
 def test_entries_committed_by_a_killed_process_are_sealed_after_restart():
-    env = {**os.environ, "SHEBAO_ENV": "test", "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": _database_url()}
+    env = {**os.environ, "SHEBAO_ENV": "test", "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": database_url()}
     child = subprocess.Popen([sys.executable, "-c", CHILD], cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     try:

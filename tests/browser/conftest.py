@@ -75,7 +75,8 @@ PHASES = {"login": 0, "register": 1, "middle": 2, "step_up": 3, "continue": 4, "
 # Test name -> the demo person whose number it needs.
 LATE_TESTS = {"test_elderly_mode_meets_miit_numbers": "李秀兰", "test_demo_person_insured_information": "张伟"}
 SMS_MINUTE = 61.0  # one code per number per minute, plus a second for rounding
-SIMULATOR_PREFIX = "/sim/"  # the simulators' pages (cashier, WeChat authorise) are not ours
+SIMULATOR_PREFIX = "/sim/"
+MANUAL_SHOTS = Path(__file__).resolve().parents[2] / "shebao" / "manual" / "static" / "manual" / "shots"  # the simulators' pages (cashier, WeChat authorise) are not ours
 
 
 def pytest_configure(config):
@@ -196,6 +197,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
         # every phone of the suite comes from 127.0.0.1: a per-client SMS limit fit for one suite
         SMS_SEND_RATE_PER_IP="60/minute;600/hour",
         SMS_SEND_RATE_PER_SESSION="30/minute;300/hour",
+        REFUND_FOLLOW_UP_SECONDS="1",  # a double payment's refund is asked about again within seconds
     )
     env.pop("DJANGO_DEBUG", None)
     base_url = os.environ.get("DATABASE_URL", "")
@@ -363,13 +365,19 @@ class Phone:
     def path(self) -> str:
         return urlsplit(self.page.url).path
 
-    def shot(self, name: str) -> Path:
+    def shot(self, name: str, *, manual: str = "") -> Path:
         """A full-page screenshot (CSS pixels: fast, and what the checks measure). The
-        checks run on our pages only: a simulator's page stands in for WeChat's own."""
+        checks run on our pages only: a simulator's page stands in for WeChat's own.
+        ``manual``: the operation manual shows this screen as ``shot:<manual>``, so the
+        picture is copied there (shebao/manual/static/manual/shots): each run of the suite,
+        and so each release, renews the manual's pictures."""
         self.shots_dir.mkdir(parents=True, exist_ok=True)
         target = self.shots_dir / f"{len(self.shots) + 1:02d}-{_slug(name)}.png"
         self.page.screenshot(path=str(target), full_page=True, scale="css", animations="disabled")
         self.shots.append(target)
+        if manual:
+            MANUAL_SHOTS.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(target, MANUAL_SHOTS / f"{manual}.png")
         if self.audit is not None and not self.path().startswith(SIMULATOR_PREFIX):
             self.findings.extend(f"{target.name}: {finding}" for finding in self.audit(self.page))
         return target

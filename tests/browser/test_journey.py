@@ -62,15 +62,15 @@ def test_journey_register(kept_phones, outbox, person_type, elderly):
     for tile in ("用户中心", "涉费业务", "查询业务", "公众服务"):
         expect(page.get_by_role("link", name=re.compile(tile))).to_be_visible()
     expect_elderly(phone, False)
-    phone.shot("home")
+    phone.shot("home", manual="" if elderly else "home")
     if elderly:
         toggle_elderly(phone, on=True)
-        phone.shot("home-elderly")
+        phone.shot("home-elderly", manual="elderly")
 
     page.get_by_role("link", name=re.compile("^登录")).click()
     expect(page.get_by_role("heading", name="登录", exact=True)).to_be_visible()
     expect_elderly(phone, elderly)  # remembered on the next page
-    phone.shot("login")
+    phone.shot("login", manual="" if elderly else "login")
 
     # the register link is prominent: near the top, in the first screen, large and tappable
     cta = page.get_by_role("link", name="首次使用？点此进行用户实名注册")
@@ -85,7 +85,7 @@ def test_journey_register(kept_phones, outbox, person_type, elderly):
 
     expect(page.get_by_role("heading", name="用户实名注册")).to_be_visible()
     expect_elderly(phone, elderly)
-    phone.shot("register")
+    phone.shot("register", manual="" if elderly else "register")
     fill_register_form(phone, person, outbox)
     phone.shot("register-filled")
     page.get_by_role("button", name="注册", exact=True).click()

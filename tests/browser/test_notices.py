@@ -124,7 +124,7 @@ def test_staff_publish_a_notice_to_one_city_a_resident_there_acknowledges_it_onc
         assert resident.elderly()  # 大字版 (its switch sits behind the dialog, inert)
         expect(dialog).to_be_focused()
         expect(dialog).not_to_contain_text('alert("x")')
-        resident.shot("notice-popup")
+        resident.shot("notice-popup", manual="notice-popup")
         page.keyboard.press("Escape")  # 非常重要: Esc does not close it, focus goes to the button
         expect(dialog).to_be_visible()
         ack = dialog.get_by_role("button", name="我已阅读并知晓")

@@ -115,7 +115,7 @@ def test_payer_logs_in(kept_phones, outbox, request, name):
     phone = kept_phones(request.node.name, elderly=elderly)
     login_demo(phone, outbox, _demo(name))
     expect_elderly(phone, elderly)
-    phone.shot("me")
+    phone.shot("me", manual="" if elderly else "info")
     assert not phone.findings, "\n".join(phone.findings)
     _payers[name] = phone
 
@@ -211,7 +211,7 @@ def test_flexible_worker_pays_and_gets_receipt(kept_phones, outbox, request, pho
         expect(block.locator("div:has(> dt:text-is('小计')) > dd")).to_have_text(subtotal)
     expect(page.locator("p.total")).to_have_text("合计：2447.76元")
     expect(page.get_by_label("缴费基数（元/月）", exact=True)).to_have_value("4371.00")  # what was typed stays
-    phone.shot("declare-quote")
+    phone.shot("declare-quote", manual="pay-quote")
 
     order_path = confirm_declaration(phone, outbox, person[4])
     expect(kv(page, "合计")).to_have_text("2447.76元")
@@ -224,7 +224,7 @@ def test_flexible_worker_pays_and_gets_receipt(kept_phones, outbox, request, pho
     pay(phone, "确认支付")
     order_id = _expect_receipt_head(phone)
     assert order_path == f"/fees/orders/{order_id}"
-    phone.shot("receipt")
+    phone.shot("receipt", manual="receipt")
 
     # every field of the receipt (REQUIREMENTS §2.2)
     masked = mask_id_number(demo_id(person))

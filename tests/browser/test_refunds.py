@@ -178,7 +178,7 @@ def test_refund_by_assessment_sheet_to_the_decision_letter(kept_phones, outbox, 
     page.goto(detail_url)
     expect(kv(page, "当前状态")).to_have_text("退库成功")
     expect(page.locator(".timeline__step").filter(has_text="退库成功")).to_have_class(re.compile(r"\btimeline__step_done\b"))
-    phone.shot("refund-decided")
+    phone.shot("refund-decided", manual="refund-timeline")
     with page.expect_download() as info:
         page.get_by_role("link", name=re.compile("下载退费决定书")).click()
     target = tmp_path / info.value.suggested_filename
@@ -207,3 +207,49 @@ def _next_decision_time() -> str:
 
 def _png(pdf: Path, stem: Path) -> None:
     subprocess.run(["pdftoppm", "-r", "80", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(stem)], check=True, timeout=60)
+
+
+@pytest.mark.journey_phase("step_up")
+def test_normal_refund_of_a_period_declared_twice_then_refused_as_in_refund(kept_phones, outbox, request):
+    """覃丽华's 2025-11 was declared with base 5000 and again with +1000: one item, base 6000,
+    refunded whole (1200.00); once applied for, the item is shown and refused with the reason."""
+    phone = _phone(kept_phones, outbox, request, "覃丽华")
+    page = phone.page
+    phone.goto("/refunds/normal")
+    item = page.locator("label.refund-item").filter(has_text="2025年11月")
+    expect(item).to_contain_text("6000.00")
+    expect(item).to_contain_text("1200.00元")
+    phone.shot("refund-normal-items", manual="refund-items")
+
+    def fill():
+        page.locator("label.refund-item").filter(has_text="2025年11月").click()
+        _fill_account(page, "覃丽华")
+
+    _submit_with_step_up(phone, outbox, "覃丽华", fill)
+    expect(kv(page, "退费类型")).to_have_text("正常缴费退费")
+    expect(kv(page, "退费金额")).to_have_text("1200.00元")
+    expect(kv(page, "当前状态")).to_have_text("已提交")
+    phone.shot("refund-normal-detail")
+    phone.goto("/refunds/normal")
+    expect(page.locator(".refund-item_off").filter(has_text="2025年11月")).to_contain_text("已有退费申请正在办理")
+    phone.shot("refund-normal-in-refund")
+    assert not phone.findings, "\n".join(phone.findings)
+
+
+@pytest.mark.journey_phase("step_up")
+def test_a_person_on_the_no_refund_list_is_told_on_opening_each_refund_page(kept_phones, outbox, request):
+    """李秀兰 is on 桂林's no-refund special-person list (demo data): every refund page says so at
+    once, in 大字版 as she reads, and offers nothing to fill in."""
+    from tests.browser.test_payment import _payer
+
+    phone = _payer(kept_phones, outbox, request, "李秀兰")
+    page = phone.page
+    expect_elderly(phone, True)
+    for path, shot in (("/refunds/normal", "no-refund-normal"), ("/refunds/special", "no-refund-special")):
+        phone.goto(path)
+        expect(page.get_by_role("alert")).to_contain_text("您属于本地不予退费特殊人员，不能申请退费")
+        expect(page.get_by_label("银行账号")).to_have_count(0)
+        phone.shot(shot)
+    page.get_by_role("link", name="返回", exact=True).click()
+    expect(page.get_by_role("heading", name="社保费退费", exact=True)).to_be_visible()
+    assert not phone.findings, "\n".join(phone.findings)

@@ -91,3 +91,22 @@ def step_up(client, sims, *, next_url: str = "/fees/") -> None:
     mobile = sims.messages()[0]["phone"]
     done = client.post(f"/accounts/step-up?next={next_url}", {"sms_code": sims.last_code(mobile)})
     assert done.status_code == 302 and done["Location"] == next_url, done.content.decode()[:300]
+
+
+def pay_twice(client, sims, clock, identifier: str, password: str, *, idem: str = "idem-twice") -> str:
+    """A bill paid twice at the cashier, over HTTP: the first attempt's cashier is left open, 重新支付
+    starts a second one whose close of the first does not take at the channel (the simulator's
+    ``close=lost``: the payer's confirmation was already on its way), both are paid. Returns the
+    bill's public id; its second payment is then DUPLICATE (the notifications may still be on
+    their way: wait for them)."""
+    logged_in(client, sims, clock, identifier, password)
+    order_id = order_id_from(declare(client, sims, types=["10210-FLEX"], year=2026, period_from="2026-02", period_to="2026-02",
+                                     base="4371.00", idem=idem))
+    identify_wechat(client, order_id)
+    first = start_payment(client, order_id)
+    sims.control("wxpay", close="lost")
+    second = start_payment(client, order_id)
+    cashier(second, "pay")
+    cashier(first, "pay")
+    sims.control("wxpay", close="ok")
+    return order_id

@@ -43,8 +43,31 @@ def test_each_break_is_classified():
     ]
 
 
-def test_refund_lines_are_not_payments():
-    assert compare(statement=[_line("A", "t1", 100, state="REFUND")], attempts=[], receipts={}) == []
+def _refund(no, amount, state="succeeded", *, attempt_no="E", reason=""):
+    return SimpleNamespace(out_refund_no=no, amount=Decimal(amount), state=state, failure_reason=reason,
+                           attempt=SimpleNamespace(out_trade_no=attempt_no, transaction_id="t5"), get_state_display=lambda: state)
+
+
+def _refund_line(no, out_refund_no, fen):
+    return StatementLine(transaction_id="t5", out_trade_no=no, amount_fen=fen, state="REFUND", success_time=T, out_refund_no=out_refund_no)
+
+
+def test_a_refund_line_is_not_a_payment_and_matches_our_refund():
+    refunded = _attempt("E", "t5", "5.00", state="refunded", order="oa")  # the duplicate, now refunded: no longer a difference
+    statement = [_line("A", "t1", 87420), _line("E", "t5", 500), _refund_line("E", "RFE", 500)]
+    assert compare(statement=statement, attempts=[_attempt("A", "t1", "874.20", order="oa"), refunded], receipts={"oa": "33a"},
+                   refunds=[_refund("RFE", "5.00")]) == []
+
+
+def test_refund_breaks_are_classified():
+    statement = [_refund_line("E", "RFE", 499), _refund_line("X", "RFX", 100)]  # a wrong amount; a refund we never asked for
+    refunds = [_refund("RFE", "5.00"), _refund("RFG", "3.00", "abnormal", attempt_no="G", reason="退款异常，银行卡或零钱账户无法入账")]
+    diffs = compare(statement=statement, attempts=[], receipts={}, refunds=refunds)
+    assert sorted((d.kind, d.out_trade_no) for d in diffs) == [
+        ("refund_failed", "G"), ("refund_missing_at_channel", "E"), ("refund_unknown", "E"), ("refund_unknown", "X"),
+    ]
+    failed = next(d for d in diffs if d.kind == "refund_failed")
+    assert failed.detail == "退款单 RFG，3.00 元：退款异常，银行卡或零钱账户无法入账，请在支付渠道商户平台人工处理"
 
 
 @pytest.mark.django_db(transaction=True)

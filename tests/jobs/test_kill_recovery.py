@@ -12,24 +12,16 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from shebao.common.models import IdempotencyKey
 from shebao.jobs.models import WorkerHeartbeat
 from shebao.jobs.recovery import recover_lost_jobs
+from tests.concurrency import database_url
 from tests.jobs import sample_tasks
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    auth = f"{s['USER']}:{s['PASSWORD']}" if s.get("PASSWORD") else s["USER"]
-    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 def _wait_for(condition, what: str, deadline: float = 90.0):
@@ -49,7 +41,7 @@ def _worker(worker_id: str, env: dict) -> subprocess.Popen:
 
 @pytest.mark.django_db(transaction=True)
 def test_job_of_a_killed_worker_is_run_again_and_finishes_once(tmp_path):
-    env = {**os.environ, "SHEBAO_ENV": "test", "DATABASE_URL": _database_url(), "JOBS_WORKER_LOST_SECONDS": "1"}
+    env = {**os.environ, "SHEBAO_ENV": "test", "DATABASE_URL": database_url(), "JOBS_WORKER_LOST_SECONDS": "1"}
     job_id = sample_tasks.two_steps.enqueue(str(tmp_path)).id
 
     first = _worker("first", env)

@@ -58,10 +58,10 @@ def test_a_normal_refund_is_the_whole_paid_amount_submitted_archived_and_audited
 def test_the_job_takes_the_cores_decision_once(paid, clock):
     account, reg = paid
     application = _apply(account, reg, clock)
-    assert refunds_follow_up(now=clock.now) == {"decided_at_core": 0, "taken": 0}  # not due yet
+    assert refunds_follow_up(now=clock.now) == {"submitted": 0, "decided_at_core": 0, "taken": 0}  # not due yet
     later = application.next_expected_at + dt.timedelta(minutes=1)
-    assert refunds_follow_up(now=later) == {"decided_at_core": 1, "taken": 1}
-    assert refunds_follow_up(now=later) == {"decided_at_core": 0, "taken": 0}  # run again: nothing twice
+    assert refunds_follow_up(now=later) == {"submitted": 0, "decided_at_core": 1, "taken": 1}
+    assert refunds_follow_up(now=later) == {"submitted": 0, "decided_at_core": 0, "taken": 0}  # run again: nothing twice
     done = RefundApplication.objects.get()
     assert (done.state, done.decided_at is not None, done.next_expected_at) == ("succeeded", True, None)
     assert list(RefundLedgerEntry.objects.order_by("pk").values_list("kind", "amount")) == [("reserve", MONTHLY), ("refund", MONTHLY)]

@@ -72,6 +72,26 @@ def test_another_persons_application_is_not_found(person, sims, demo_people):
     application = RefundApplication.objects.get()
     other = Client()
     other.force_login(demo_account(1))
-    assert other.get(f"/refunds/{application.public_id}").status_code == 404
+    for url in (f"/refunds/{application.public_id}", f"/refunds/{application.public_id}/decision.pdf"):  # every URL of an application
+        assert other.get(url).status_code == 404, url
     assert application.public_id not in other.get("/refunds/").content.decode()
     assert Client().get(f"/refunds/{application.public_id}").status_code == 302  # not signed in: to the login
+
+
+@pytest.mark.parametrize("path", ["/refunds/normal", "/refunds/special", "/refunds/special/sheet"])
+def test_a_person_on_the_no_refund_list_is_told_on_opening_the_page(person, clock, path):
+    from shebao.common.crypto import random_token
+    from shebao.core.models import NoRefundPerson, Payer
+    from shebao.fees.selectors import payer_profile_for
+
+    account, client = person
+    payer = Payer.objects.get(registration_no=payer_profile_for(account).registration_no)
+    NoRefundPerson(public_id=random_token(12), city=payer.city, id_type=payer.id_type, id_index=payer.id_index,
+                   id_number=payer.id_number, name=payer.name, reason="测试", added_at=clock.now).save()
+    page = client.get(path)
+    text = page.content.decode()
+    assert page.status_code == 200 and "您属于本地不予退费特殊人员，不能申请退费" in text
+    assert 'name="account_number"' not in text and "提交退费申请" not in text  # nothing to fill in
+    posted = client.post(path, _form(account))
+    assert posted.status_code == 200 and "不予退费特殊人员" in posted.content.decode()
+    assert not RefundApplication.objects.exists()

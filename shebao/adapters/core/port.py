@@ -218,6 +218,14 @@ class CoreConflict(Exception):
     """The core refused a write (e.g. a period already declared); message for the person."""
 
 
+class CoreUnavailable(Exception):
+    """The core did not answer (a timeout, a 5xx): the outcome is unknown, and the identical call
+    may be made again (the core's writes are idempotent by their references). The embedded core
+    never raises it; a remote core's adapter does."""
+
+    retryable = True
+
+
 class FeeCore(Protocol):
     """The fee-business part of the core (declarations, payments, tax receipts).
 

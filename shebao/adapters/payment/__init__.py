@@ -47,7 +47,7 @@ def get_payment_channel(name: str = "wechatpay") -> PaymentChannel:
     """The payment channel called ``name`` (only ``"wechatpay"`` so far), built from
     ``settings.PAYMENT["WECHATPAY"]``: MCHID, APPID, MERCHANT_SERIAL_NO, MERCHANT_PRIVATE_KEY,
     APIV3_KEY, PLATFORM_PUBLIC_KEY, PLATFORM_PUBLIC_KEY_ID, BASE_URL, NOTIFY_URL,
-    TIMEOUT_SECONDS and optionally CASHIER_URL (development only).
+    TIMEOUT_SECONDS and optionally REFUND_NOTIFY_URL (else NOTIFY_URL) and CASHIER_URL (development only).
 
     One client (and so one HTTP connection pool) per distinct configuration and process;
     raises ``ImproperlyConfigured`` for an unknown channel or a missing value."""
@@ -80,6 +80,7 @@ def _build(name: str, frozen_config: tuple[tuple[str, str], ...]) -> PaymentChan
         platform_public_key_id=config["PLATFORM_PUBLIC_KEY_ID"],
         base_url=config["BASE_URL"],
         notify_url=config["NOTIFY_URL"],
+        refund_notify_url=config.get("REFUND_NOTIFY_URL") or None,
         timeout=float(config["TIMEOUT_SECONDS"]),
         cashier_url=config.get("CASHIER_URL") or None,
     )

@@ -86,13 +86,14 @@ class StatementLine:
     """One line of the channel's daily statement, for T+1 reconciliation.
 
     ``state`` is ``SUCCESS`` (a payment; ``amount_fen`` = order amount) or
-    ``REFUND`` (a refund; ``amount_fen`` = refunded amount)."""
+    ``REFUND`` (a refund; ``amount_fen`` = refunded amount, ``out_refund_no`` our refund's number)."""
 
     transaction_id: str
     out_trade_no: str
     amount_fen: int
     state: str
     success_time: dt.datetime  # aware UTC
+    out_refund_no: str = ""
 
 
 RefundStatus = Literal["PROCESSING", "SUCCESS", "ABNORMAL", "CLOSED"]

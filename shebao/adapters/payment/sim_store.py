@@ -21,7 +21,8 @@ from typing import Any
 NOTIFY_MODES = ("normal", "duplicate", "out_of_order", "bad_signature", "wrong_amount", "none")
 API_MODES = ("ok", "system_error", "slow", "bad_response_signature", "bad_bill_hash")
 REFUND_OUTCOMES = ("SUCCESS", "ABNORMAL", "CLOSED", "PROCESSING")  # what the next refund becomes at its first query
-DEFAULT_CONTROL: dict[str, Any] = {"notify": "normal", "api": "ok", "delay_seconds": 3.0, "refund": "SUCCESS"}
+CLOSE_MODES = ("ok", "lost")  # lost: a close answered 204 that did not take (the order stays payable)
+DEFAULT_CONTROL: dict[str, Any] = {"notify": "normal", "api": "ok", "delay_seconds": 3.0, "refund": "SUCCESS", "close": "ok"}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (

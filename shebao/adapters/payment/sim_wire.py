@@ -150,25 +150,41 @@ def transaction_json(keys: SimKeys, row: sqlite3.Row) -> dict[str, Any]:
     return data
 
 
-def trade_bill(keys: SimKeys, rows: list[sqlite3.Row]) -> bytes:
-    """The day's ``bill_type=ALL`` trade bill: header, backtick-prefixed trade lines, summary."""
-    lines, total_fen, total_fee = [BILL_COLUMNS], 0, Decimal("0")
+def trade_bill(keys: SimKeys, rows: list[sqlite3.Row], refunds: tuple[tuple[sqlite3.Row, sqlite3.Row], ...] = ()) -> bytes:
+    """The day's ``bill_type=ALL`` trade bill: header, backtick-prefixed trade lines (payments,
+    then refunds that succeeded that day, each ``(refund, its order)``), summary."""
+    lines, total_fen, total_fee, refunded_fen = [BILL_COLUMNS], 0, Decimal("0"), 0
     for row in rows:
         request = _request(row)
         fen = request["amount"]["total"]
         fee = (Decimal(fen) * FEE_RATE / 100).quantize(Decimal("0.00001"))
         total_fen, total_fee = total_fen + fen, total_fee + fee
-        moment = dt.datetime.fromtimestamp(row["success_time"], SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
         fields = [
-            moment, keys.appid, keys.mchid, "0", "", row["transaction_id"], row["out_trade_no"], request["payer"]["openid"],
-            "JSAPI", "SUCCESS", row["bank_type"], "CNY", yuan(fen), "0.00", "0", "0", "0.00", "0.00", "", "",
-            request["description"], request.get("attach", ""), f"{fee}", "0.60%", yuan(fen), "0.00", "",
+            _moment(row["success_time"]), keys.appid, keys.mchid, "0", "", row["transaction_id"], row["out_trade_no"],
+            request["payer"]["openid"], "JSAPI", "SUCCESS", row["bank_type"], "CNY", yuan(fen), "0.00", "0", "0", "0.00", "0.00",
+            "", "", request["description"], request.get("attach", ""), f"{fee}", "0.60%", yuan(fen), "0.00", "",
+        ]
+        lines.append(",".join("`" + field for field in fields))
+    for refund, order in refunds:
+        request = _request(order)
+        fee = -(Decimal(refund["refund_fen"]) * FEE_RATE / 100).quantize(Decimal("0.00001"))  # the fee is given back
+        total_fee, refunded_fen = total_fee + fee, refunded_fen + refund["refund_fen"]
+        fields = [
+            _moment(refund["success_time"]), keys.appid, keys.mchid, "0", "", order["transaction_id"], order["out_trade_no"],
+            request["payer"]["openid"], "JSAPI", "REFUND", order["bank_type"], "CNY", "0.00", "0.00", refund["refund_id"],
+            refund["out_refund_no"], yuan(refund["refund_fen"]), "0.00", "ORIGINAL", "SUCCESS", request["description"],
+            request.get("attach", ""), f"{fee}", "0.60%", yuan(refund["total_fen"]), yuan(refund["refund_fen"]), "",
         ]
         lines.append(",".join("`" + field for field in fields))
     lines.append(BILL_SUMMARY)
-    summary = [str(len(rows)), yuan(total_fen), "0.00", "0.00", f"{total_fee:.5f}", yuan(total_fen), "0.00"]
+    summary = [str(len(rows) + len(refunds)), yuan(total_fen), yuan(refunded_fen), "0.00", f"{total_fee:.5f}", yuan(total_fen),
+               yuan(refunded_fen)]
     lines.append(",".join("`" + field for field in summary))
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def _moment(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _request(row: sqlite3.Row) -> dict[str, Any]:

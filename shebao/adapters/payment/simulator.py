@@ -12,7 +12,7 @@ Routes, relative to the mount point (``/sim/wxpay`` in development):
 * ``POST /v3/pay/transactions/out-trade-no/{no}/close`` — 204; a paid order → 400 ORDERPAID.
 * ``GET  /v3/bill/tradebill?bill_date=&bill_type=ALL[&tar_type=GZIP]`` and ``GET /v3/billdownload/file?token=``.
 * ``GET|POST /cashier`` — the payment sheet (确认支付 / 支付失败 / 取消), then back to ``return_url``.
-* ``GET|POST /_control`` — fault switches ``{"notify": …, "api": …, "delay_seconds": …}`` (see ``sim_store``).
+* ``GET|POST /_control`` — fault switches ``{"notify": …, "api": …, "delay_seconds": …, "refund": …, "close": …}`` (see ``sim_store``).
 
 Every ``/v3`` request must carry a valid merchant ``Authorization`` (401 SIGN_ERROR), signed over
 the path relative to the mount point — ``/v3/...``, as every client signs it — and
@@ -39,7 +39,7 @@ from shebao.adapters.payment import sim_refunds
 from shebao.adapters.payment.sim_api import ApiError, check_order_request, order_fingerprint
 from shebao.adapters.payment.sim_cashier import ACTIONS, Response, cashier_page, message_page
 from shebao.adapters.payment.sim_notify import DEFAULT_RETRY_SCHEDULE, Notifier
-from shebao.adapters.payment.sim_store import API_MODES, NOTIFY_MODES, REFUND_OUTCOMES, SimStore
+from shebao.adapters.payment.sim_store import API_MODES, CLOSE_MODES, NOTIFY_MODES, REFUND_OUTCOMES, SimStore
 from shebao.adapters.payment.sim_wire import SHANGHAI, SimKeys, check_authorization, signed_headers, trade_bill, transaction_json
 
 PREPAY_TTL_SECONDS = 2 * 3600
@@ -131,7 +131,7 @@ class WechatPaySimulator:
             self._check_mchid(query)
             return 200, transaction_json(self.keys(), self._order(match.group(1), now))
         if match and method == "POST" and match.group(2):
-            return self._close(match.group(1), body, now)
+            return self._close(match.group(1), body, now, lost=control["close"] == "lost")
         if (method, path) == ("POST", "/v3/refund/domestic/refunds"):
             return self._refund(body, now, control)
         refund = _REFUND_PATH.fullmatch(path)
@@ -202,8 +202,10 @@ class WechatPaySimulator:
             )
         return 200, {"prepay_id": prepay_id}
 
-    def _close(self, out_trade_no: str, body: bytes, now: float) -> tuple[int, None]:
-        """关闭订单: 204; closing a closed order again is fine; a paid order cannot be closed."""
+    def _close(self, out_trade_no: str, body: bytes, now: float, *, lost: bool = False) -> tuple[int, None]:
+        """关闭订单: 204; closing a closed order again is fine; a paid order cannot be closed.
+        ``lost`` (the ``close`` switch): answered 204 but the order stays payable, as when the
+        payer's confirmation was already on its way (how a bill gets paid twice)."""
         try:
             mchid = json.loads(body or b"{}").get("mchid")
         except (ValueError, AttributeError):
@@ -216,7 +218,8 @@ class WechatPaySimulator:
                 raise ApiError(404, "ORDER_NOT_EXIST", "订单不存在")
             if row["state"] in ("SUCCESS", "REFUND"):
                 raise ApiError(400, "ORDERPAID", "订单已支付，不能关闭")
-            db.execute("UPDATE orders SET state = 'CLOSED', state_desc = '订单已关闭' WHERE out_trade_no = ?", (out_trade_no,))
+            if not lost:
+                db.execute("UPDATE orders SET state = 'CLOSED', state_desc = '订单已关闭' WHERE out_trade_no = ?", (out_trade_no,))
         return 204, None
 
     def _tradebill(self, environ: dict[str, Any], query: dict[str, str], now: float, *, wrong_hash: bool) -> tuple[int, dict[str, Any]]:
@@ -241,9 +244,14 @@ class WechatPaySimulator:
         with self.store.tx(now) as db:
             rows = db.execute("SELECT * FROM orders WHERE state IN ('SUCCESS', 'REFUND') AND success_time >= ? AND success_time < ?"
                               " ORDER BY success_time, out_trade_no", (start, start + 86400)).fetchall()
-            if not rows:
+            refunds = tuple(
+                (refund, db.execute("SELECT * FROM orders WHERE out_trade_no = ?", (refund["out_trade_no"],)).fetchone())
+                for refund in db.execute("SELECT * FROM refunds WHERE status = 'SUCCESS' AND success_time >= ? AND success_time < ?"
+                                         " ORDER BY success_time, out_refund_no", (start, start + 86400)).fetchall()
+            )
+            if not rows and not refunds:
                 raise ApiError(400, "NO_STATEMENT_EXIST", "当前商户号没有已成交的订单，不生成对账单")
-            content, token = trade_bill(self.keys(), rows), secrets.token_urlsafe(24)
+            content, token = trade_bill(self.keys(), rows, refunds), secrets.token_urlsafe(24)
             served = gzip.compress(content, mtime=0) if tar_type == "GZIP" else content
             db.execute("INSERT INTO bill_files (token, bill_date, content, issued_at) VALUES (?, ?, ?, ?)",
                        (token, bill_date.isoformat(), served, now))
@@ -306,13 +314,14 @@ class WechatPaySimulator:
         if method == "POST":
             try:
                 wanted = json.loads(_read_body(environ) or b"{}")
-                changes = {k: wanted[k] for k in ("notify", "api", "delay_seconds", "refund") if k in wanted}
+                changes = {k: wanted[k] for k in ("notify", "api", "delay_seconds", "refund", "close") if k in wanted}
                 if set(wanted) - set(changes) or changes.get("notify", "normal") not in NOTIFY_MODES \
                         or changes.get("api", "ok") not in API_MODES or not 0 <= float(changes.get("delay_seconds", 0)) <= 60 \
-                        or changes.get("refund", "SUCCESS") not in REFUND_OUTCOMES:
+                        or changes.get("refund", "SUCCESS") not in REFUND_OUTCOMES or changes.get("close", "ok") not in CLOSE_MODES:
                     raise ValueError
             except (ValueError, TypeError, AttributeError):
-                error = {"error": f"notify in {NOTIFY_MODES}, api in {API_MODES}, refund in {REFUND_OUTCOMES}, 0 <= delay_seconds <= 60"}
+                error = {"error": f"notify in {NOTIFY_MODES}, api in {API_MODES}, refund in {REFUND_OUTCOMES}, close in {CLOSE_MODES}, "
+                                  "0 <= delay_seconds <= 60"}
                 return _status(400), [("Content-Type", "application/json")], json.dumps(error).encode()
             before, after = self.store.set_control(changes)
             if before["notify"] == "out_of_order" and after["notify"] != "out_of_order":

@@ -74,7 +74,7 @@ def parse_trade_bill(content: bytes) -> list[StatementLine]:
     missing = [name for name in _NEEDED if name not in header]
     if missing:
         raise _malformed(f"missing columns {', '.join(missing)}")
-    index = {name: header.index(name) for name in _NEEDED}
+    index = {name: header.index(name) for name in (*_NEEDED, "商户退款单号") if name in header}
     result: list[StatementLine] = []
     trade_lines = 0
     summary: list[str] | None = None
@@ -101,6 +101,7 @@ def parse_trade_bill(content: bytes) -> list[StatementLine]:
                 amount_fen=yuan_to_fen(amount),
                 state=row["交易状态"],
                 success_time=moment.astimezone(dt.UTC),
+                out_refund_no=row.get("商户退款单号", "") if row["交易状态"] == "REFUND" else "",
             )
         )
     if summary is None:

@@ -175,9 +175,11 @@ def test_query_and_close_check_the_mchid(raw):
 
 
 def test_control_switch(wxpay_sim):
-    assert wxpay_sim.control() == {"notify": "normal", "api": "ok", "delay_seconds": 3.0, "refund": "SUCCESS"}
-    assert wxpay_sim.control(api="slow", delay_seconds=0.5) == {"notify": "normal", "api": "slow", "delay_seconds": 0.5, "refund": "SUCCESS"}
+    assert wxpay_sim.control() == {"notify": "normal", "api": "ok", "delay_seconds": 3.0, "refund": "SUCCESS", "close": "ok"}
+    assert wxpay_sim.control(api="slow", delay_seconds=0.5) == {"notify": "normal", "api": "slow", "delay_seconds": 0.5, "refund": "SUCCESS",
+                                                                "close": "ok"}
     assert wxpay_sim.control(refund="ABNORMAL")["refund"] == "ABNORMAL"
-    for bad in ({"notify": "sometimes"}, {"api": "flaky"}, {"delay_seconds": 61}, {"mode": "ok"}, {"refund": "LATER"}, [1]):
+    assert wxpay_sim.control(close="lost")["close"] == "lost"
+    for bad in ({"notify": "sometimes"}, {"api": "flaky"}, {"delay_seconds": 61}, {"mode": "ok"}, {"refund": "LATER"}, {"close": "never"}, [1]):
         assert httpx.post(wxpay_sim.url + "/_control", json=bad, timeout=5).status_code == 400
     assert httpx.get(wxpay_sim.url + "/_control", timeout=5).json()["api"] == "slow"

@@ -62,16 +62,17 @@ def _line(*fields: str) -> str:
     return ",".join("`" + f for f in fields)
 
 
-def _trade(time: str, txn: str, no: str, state: str, order: str, refund: str) -> str:
+def _trade(time: str, txn: str, no: str, state: str, order: str, refund: str, refund_nos: tuple[str, str] = ("0", "0")) -> str:
     return _line(time, "wx_sim_12366", "1900000109", "0", "", txn, no, "oX", "JSAPI", state, "OTHERS", "CNY", order, "0.00",
-                 "0", "0", refund, "0.00", "", "", "城乡居民医保, 2027", "", "0.00000", "0.60%", order, refund, "")
+                 *refund_nos, refund, "0.00", "", "", "城乡居民医保, 2027", "", "0.00000", "0.60%", order, refund, "")
 
 
 def test_parser_reads_payments_and_refunds_by_column_name():
     content = "\r\n".join([
         HEADER,
         _trade("2026-11-27 10:00:00", "4200000001202611270000000001", "SB01", "SUCCESS", "380.00", "0.00"),
-        _trade("2026-11-27 11:30:05", "4200000001202611270000000001", "SB01", "REFUND", "0.00", "100.50"),
+        _trade("2026-11-27 11:30:05", "4200000001202611270000000001", "SB01", "REFUND", "0.00", "100.50",
+               ("50300000012026112700000000001", "RFSB01")),
         _trade("2026-11-27 12:00:00", "4200000002202611270000000002", "SB02", "CLOSED", "1.00", "0.00"),
         SUMMARY,
         _line("3", "380.00", "100.50", "0.00", "0.00000", "380.00", "100.50"),
@@ -79,7 +80,8 @@ def test_parser_reads_payments_and_refunds_by_column_name():
 
     assert parse_trade_bill(content) == [
         StatementLine("4200000001202611270000000001", "SB01", 38000, "SUCCESS", dt.datetime(2026, 11, 27, 2, 0, tzinfo=dt.UTC)),
-        StatementLine("4200000001202611270000000001", "SB01", 10050, "REFUND", dt.datetime(2026, 11, 27, 3, 30, 5, tzinfo=dt.UTC)),
+        StatementLine("4200000001202611270000000001", "SB01", 10050, "REFUND", dt.datetime(2026, 11, 27, 3, 30, 5, tzinfo=dt.UTC),
+                      out_refund_no="RFSB01"),
     ]
 
 
