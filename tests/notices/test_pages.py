@@ -170,8 +170,8 @@ def test_the_city_comes_from_the_core_once_per_login():
 def test_seed_demo_publishes_the_demo_notices_once():
     from django.core.management import call_command
 
-    call_command("seed_demo", "--no-history", stdout=open("/dev/null", "w"))
-    call_command("seed_demo", "--no-history", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
     rows = list(Notice.objects.order_by("document_number").values_list("level", "state"))
     assert rows == [(NoticeLevel.CRITICAL, "published"), (NoticeLevel.IMPORTANT, "published"), (NoticeLevel.NORMAL, "published")]
 
