@@ -129,7 +129,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified() for the back office
     "shebao.common.middleware.PasswordChecksBusyMiddleware",
     "shebao.common.middleware.SessionIdleTimeoutMiddleware",
-    # "shebao.sso.middleware.PartnerRecheckMiddleware",  # re-verify SSO sessions with the partner per function
+    "shebao.sso.middleware.PartnerRecheckMiddleware",  # re-verify SSO sessions with the partner per function
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -150,3 +150,31 @@ def sso_login_end(*, login_id: str, reason: str, actor: Actor, now: dt.datetime)
     if login.session_key:
         import_module(settings.SESSION_ENGINE).SessionStore(session_key=login.session_key).delete()
     return 1
+
+
+def sso_recheck(*, login_id: str, function: str, actor: Actor, now: dt.datetime) -> bool:
+    """Ask the partner whether the person of an SSO login is still signed in there (the
+    back-channel check, ``shebao.adapters.partner.client``) before they enter ``function``.
+    Audited either way; on "no" (or no valid answer, or the channel switched off) the login
+    ends and False is returned."""
+    from django.conf import settings
+
+    from shebao.adapters.partner.client import CheckVerdict, partner_check
+
+    login = SsoLogin.objects.select_related("channel").filter(public_id=login_id, ended_at__isnull=True).first()
+    if login is None:
+        return False
+    channel = login.channel
+    if not channel.enabled:
+        verdict = CheckVerdict(False, "channel_disabled")
+    else:
+        verdict = partner_check(check_url=channel.check_url, sig_alg=channel.signature_algorithm, public_key=channel.public_key,
+                                partner_session=login.partner_session, function=function, request_id=actor.request_id,
+                                timeout=settings.SSO["CHECK_TIMEOUT_SECONDS"], skew_seconds=settings.SSO["CLOCK_SKEW_SECONDS"])
+    audit_record(actor=actor, action="sso.recheck", outcome="success" if verdict.active else "failure", subject_type="sso_login",
+                 subject_ref=login.public_id, changes={"function": {"old": None, "new": function}, "answer": {"old": None, "new": verdict.reason}},
+                 now=now)
+    if not verdict.active:
+        logger.info("sso session ended by recheck", extra={"channel": channel.identifier, "reason": verdict.reason})
+        sso_login_end(login_id=login.public_id, reason=verdict.reason, actor=actor, now=now)
+    return verdict.active
