@@ -178,3 +178,24 @@ def sso_recheck(*, login_id: str, function: str, actor: Actor, now: dt.datetime)
         logger.info("sso session ended by recheck", extra={"channel": channel.identifier, "reason": verdict.reason})
         sso_login_end(login_id=login.public_id, reason=verdict.reason, actor=actor, now=now)
     return verdict.active
+
+
+def sso_oidc_arrive(*, channel: PartnerChannel, claims: dict, actor: Actor, now: dt.datetime) -> Arrival:
+    """A person arrives from an OpenID Connect partner with verified ID token claims
+    (``oidc.oidc_finish``): the same identity checks, the token's nonce claimed once, the
+    account found or created, as for a ticket."""
+    from shebao.sso.tickets import oidc_identity
+
+    try:
+        identity = oidc_identity(claims, channel=channel, now=now)
+        with transaction.atomic():
+            nonce_claim(channel=channel, scope=NonceScope.TICKET, nonce=identity.nonce, expires_at=identity.expires_at, now=now)
+            return _sign_on(channel=channel, identity=identity, method=AuthMethod.OIDC, actor=actor, now=now)
+    except SsoRefused as exc:
+        _refusal(exc, actor=actor, action="sso.arrival", now=now)
+        raise
+
+
+def sso_refusal_record(*, exc: SsoRefused, actor: Actor, now: dt.datetime) -> None:
+    """Log and audit a refusal found before a service was reached (an OIDC callback)."""
+    _refusal(exc, actor=actor, action="sso.arrival", now=now)

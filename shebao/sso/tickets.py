@@ -124,3 +124,16 @@ def _identity(texts: dict, claims: dict, refuse, *, return_url: str, expires_at:
     return PartnerIdentity(name=name, id_type=texts["id_type"], id_number=id_number, nationality=texts["nationality"],
                            mobile=mobile, person_type=person_type, partner_session=texts["sid"], return_url=return_url,
                            nonce=texts["nonce"], expires_at=expires_at)
+
+
+def oidc_identity(claims: dict, *, channel: PartnerChannel, now: dt.datetime) -> PartnerIdentity:
+    """The person of verified ID token claims (signature, iss, aud, exp, nonce checked by
+    ``oidc.oidc_finish``): the same identity checks as a ticket's; the partner session is
+    ``sid`` (else ``sub``); the one-time value is the token's nonce."""
+    refuse = _refuser(channel)
+    texts = {k: claims.get(k) for k in ("nonce", "name", "id_type", "id_number", "nationality", "mobile")}
+    texts["sid"] = claims.get("sid") or claims.get("sub")
+    if not all(isinstance(v, str) and v for v in texts.values()) or not _SID.fullmatch(texts["sid"]) or not _NONCE.fullmatch(texts["nonce"]):
+        raise refuse("bad_claims")
+    expires_at = dt.datetime.fromtimestamp(int(claims["exp"]) + settings.SSO["CLOCK_SKEW_SECONDS"], tz=dt.UTC)
+    return _identity(texts, claims, refuse, return_url="", expires_at=expires_at, now=now)

@@ -8,12 +8,13 @@ import functools
 
 from django.contrib.auth import login, logout
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from shebao.common import clock
 from shebao.common.actor import AUTH_METHOD_SESSION_KEY, Door, request_actor
-from shebao.sso import services
+from shebao.sso import oidc, services
 from shebao.sso.errors import SsoRefused
 from shebao.sso.recheck import SSO_SESSION_KEY
 
@@ -56,6 +57,49 @@ def ticket_arrive(request):
     try:
         arrival = services.sso_ticket_arrive(token=request.POST.get("ticket", ""), actor=request_actor(request, door=Door.SSO),
                                              now=clock.now())
+    except SsoRefused as exc:
+        return refused_page(request, exc)
+    sign_in(request, arrival)
+    return redirect("home")
+
+
+def _oidc_channel(identifier: str):
+    from shebao.sso.models import Protocol
+    from shebao.sso.tickets import channel_for
+
+    return channel_for(identifier, protocol=Protocol.OIDC)
+
+
+@require_GET
+@no_referrer
+def oidc_start(request, identifier: str):
+    """Send the person to the partner's authorisation endpoint (code flow with PKCE)."""
+    actor, now = request_actor(request, door=Door.SSO), clock.now()
+    try:
+        channel = _oidc_channel(identifier)
+    except SsoRefused as exc:
+        services.sso_refusal_record(exc=exc, actor=actor, now=now)
+        return refused_page(request, exc)
+    url, pending = oidc.oidc_begin(channel=channel, redirect_uri=request.build_absolute_uri(reverse("sso:oidc_callback", args=[identifier])))
+    request.session[oidc.OIDC_SESSION_KEY] = pending
+    return redirect(url)
+
+
+@require_GET
+@no_referrer
+def oidc_callback(request, identifier: str):
+    """The partner sends the person back with a code: exchanged, the ID token verified, signed in."""
+    actor, now = request_actor(request, door=Door.SSO), clock.now()
+    pending = request.session.pop(oidc.OIDC_SESSION_KEY, None)  # once only, whatever the outcome
+    try:
+        channel = _oidc_channel(identifier)
+        claims = oidc.oidc_finish(channel=channel, pending=pending, code=request.GET.get("code", ""), state=request.GET.get("state", ""),
+                                  request_id=actor.request_id)
+    except SsoRefused as exc:
+        services.sso_refusal_record(exc=exc, actor=actor, now=now)
+        return refused_page(request, exc)
+    try:
+        arrival = services.sso_oidc_arrive(channel=channel, claims=claims, actor=actor, now=now)
     except SsoRefused as exc:
         return refused_page(request, exc)
     sign_in(request, arrival)
