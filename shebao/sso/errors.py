@@ -20,6 +20,8 @@ MESSAGES = {
     "account_disabled": "该账号已停用，请联系12366",
     "oidc_failed": "合作渠道身份认证未完成，请从合作渠道重新进入",
     "wrong_protocol": "该合作渠道未开通此接入方式",
+    "issuer_mismatch": "票据不是该合作渠道签发的",
+    "arrival_invalid": "登录链接无效或已过期，请从合作渠道重新进入",
 }
 
 

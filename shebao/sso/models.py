@@ -92,6 +92,11 @@ class SsoLogin(models.Model):
     account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_logins")
     partner_session = models.CharField(max_length=128)
     session_key = models.CharField(max_length=64, blank=True, db_index=True)
+    return_url = models.CharField(max_length=300, blank=True)
+    # A login made by the partner API's ticket exchange waits for the browser to redeem its
+    # arrival code (once, until arrival_expires_at); a front-channel arrival is redeemed at once.
+    arrival_expires_at = models.DateTimeField(null=True, blank=True)
+    arrival_used_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=32, blank=True)

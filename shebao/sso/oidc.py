@@ -2,7 +2,7 @@
 signature checked against the partner's JWKS and its claims (iss, aud, exp, iat, nonce) by
 well-kept libraries -- Authlib builds the authorisation request and the token request
 (RFC 6749, RFC 7636), joserfc (Authlib's JOSE implementation) verifies the JWT -- never by
-hand. The HTTP calls go through ``OutgoingHttp`` (timeout, logging; no Authlib session).
+hand. The HTTP calls go through the partner adapter (``OutgoingHttp``: timeout, logging; no Authlib session).
 
 The state, the nonce and the code verifier wait in the person's session (``OIDC_SESSION_KEY``)
 for at most ``PENDING_SECONDS`` and are used once."""
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-from functools import lru_cache
 from typing import Any
 
 from authlib.common.security import generate_token
@@ -22,18 +21,13 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from shebao.adapters.http import OutgoingHttp, ProviderUnavailable
+from shebao.adapters.partner import PartnerUnavailable, oidc_token_and_keys
 from shebao.sso.errors import SsoRefused
 from shebao.sso.models import PartnerChannel
 
 OIDC_SESSION_KEY = "sso_oidc"
 PENDING_SECONDS = 600
 ID_TOKEN_ALGORITHMS = ["ES256", "RS256", "EdDSA"]
-
-
-@lru_cache(maxsize=4)
-def _http(timeout: float) -> OutgoingHttp:
-    return OutgoingHttp(provider="partner-oidc", timeout=timeout)
 
 
 def oidc_begin(*, channel: PartnerChannel, redirect_uri: str) -> tuple[str, dict[str, Any]]:
@@ -53,18 +47,14 @@ def oidc_finish(*, channel: PartnerChannel, pending: dict[str, Any] | None, code
         raise refuse()
     if not code or state != pending["state"]:
         raise refuse()
-    http = _http(settings.SSO["CHECK_TIMEOUT_SECONDS"])
     body = prepare_token_request("authorization_code", code=code, redirect_uri=pending["redirect_uri"], code_verifier=pending["verifier"],
                                  client_id=channel.oidc_client_id, client_secret=channel.oidc_client_secret)
     try:
-        answer = http.request("POST", channel.oidc_token_url, content=body.encode(), request_id=request_id,
-                              headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"})
-        id_token = answer.json().get("id_token") if answer.status_code == 200 else None
-        keys = KeySet.import_key_set(http.request("GET", channel.oidc_jwks_url, request_id=request_id).json())
-    except (ProviderUnavailable, ValueError, JoseError, AttributeError):
+        id_token, jwks = oidc_token_and_keys(token_url=channel.oidc_token_url, jwks_url=channel.oidc_jwks_url, token_request=body,
+                                             timeout=settings.SSO["CHECK_TIMEOUT_SECONDS"], request_id=request_id)
+        keys = KeySet.import_key_set(jwks)
+    except (PartnerUnavailable, ValueError, JoseError):
         raise refuse() from None
-    if not isinstance(id_token, str):
-        raise refuse()
     try:
         token = jwt.decode(id_token, keys, algorithms=ID_TOKEN_ALGORITHMS)
         jwt.JWTClaimsRegistry(

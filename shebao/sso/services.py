@@ -72,7 +72,7 @@ def nonce_claim(*, channel: PartnerChannel, scope: str, nonce: str, expires_at: 
 def _sign_on(*, channel: PartnerChannel, identity: PartnerIdentity, method: AuthMethod, actor: Actor, now: dt.datetime) -> Arrival:
     account = _account_for(channel=channel, identity=identity, actor=actor, now=now)
     login = SsoLogin.objects.create(public_id=crypto.random_token(12), channel=channel, account=account,
-                                    partner_session=identity.partner_session, created_at=now)
+                                    partner_session=identity.partner_session, return_url=identity.return_url[:300], created_at=now)
     signed_in = dataclasses.replace(actor.signed_in_as(account, method=method, at=now), door=Door.SSO)
     audit_record(actor=signed_in, action="sso.arrival", subject_type="sso_login", subject_ref=login.public_id, now=now)
     return Arrival(account=account, login=login, channel=channel, actor=signed_in, return_url=identity.return_url)
@@ -154,12 +154,12 @@ def sso_login_end(*, login_id: str, reason: str, actor: Actor, now: dt.datetime)
 
 def sso_recheck(*, login_id: str, function: str, actor: Actor, now: dt.datetime) -> bool:
     """Ask the partner whether the person of an SSO login is still signed in there (the
-    back-channel check, ``shebao.adapters.partner.client``) before they enter ``function``.
+    back-channel check, ``shebao.adapters.partner``) before they enter ``function``.
     Audited either way; on "no" (or no valid answer, or the channel switched off) the login
     ends and False is returned."""
     from django.conf import settings
 
-    from shebao.adapters.partner.client import CheckVerdict, partner_check
+    from shebao.adapters.partner import CheckVerdict, partner_check
 
     login = SsoLogin.objects.select_related("channel").filter(public_id=login_id, ended_at__isnull=True).first()
     if login is None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from shebao.adapters.partner import wire
+from shebao.adapters import partner as wire
 from shebao.common import partner_crypto
 from shebao.common.crypto import DecryptionError
 from shebao.common.validators import validate_id_number, validate_mobile, validate_person_name

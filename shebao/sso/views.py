@@ -104,3 +104,17 @@ def oidc_callback(request, identifier: str):
         return refused_page(request, exc)
     sign_in(request, arrival)
     return redirect("home")
+
+
+@require_GET
+@no_referrer
+def arrival_redeem(request, code: str):
+    """The one-time arrival link a partner got from the ticket exchange (partner API)."""
+    from shebao.sso.exchange import sso_arrival_redeem
+
+    try:
+        arrival = sso_arrival_redeem(code=code, actor=request_actor(request, door=Door.SSO), now=clock.now())
+    except SsoRefused as exc:
+        return refused_page(request, exc)
+    sign_in(request, arrival)
+    return redirect("home")

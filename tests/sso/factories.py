@@ -42,3 +42,17 @@ def partner_create(*, sig_alg: str = "sm2", enc_alg: str = "sm4gcm", identifier:
                              public_key=public, encryption_algorithm=enc_alg, encryption_key=partner_crypto.new_encryption_key(enc_alg),
                              allowed_return_urls=RETURN_URL, check_url=check_url)
     return Partner(channel=partner_channel_save(channel=channel, previous=None, actor=actors.system("test"), now=now), private_key=private)
+
+
+def signed_headers(partner: Partner, *, method: str, path: str, body: bytes = b"", now: dt.datetime, nonce: str | None = None,
+                   idempotency_key: str | None = None) -> dict[str, str]:
+    """The partner's signature headers for one API request (Django test client ``headers=``)."""
+    import base64
+
+    ts, nonce = str(int(now.timestamp())), nonce or crypto.random_token(12)
+    signed = wire.api_signing_string(method=method, path=path, timestamp=ts, nonce=nonce, body=body)
+    sig = base64.b64encode(partner_crypto.partner_sign(partner.channel.signature_algorithm, partner.private_key, signed)).decode()
+    headers = {"X-Partner-Id": partner.channel.identifier, "X-Timestamp": ts, "X-Nonce": nonce, "X-Signature": sig}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    return headers

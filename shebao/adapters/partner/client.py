@@ -11,17 +11,11 @@ import base64
 import binascii
 import json
 import time
-from dataclasses import dataclass
 from functools import lru_cache
 
 from shebao.adapters.http import OutgoingHttp, ProviderUnavailable
+from shebao.adapters.partner.port import CheckVerdict
 from shebao.common import crypto, partner_crypto
-
-
-@dataclass(frozen=True)
-class CheckVerdict:
-    active: bool
-    reason: str  # "active", "revoked", "unavailable", "bad_answer"
 
 
 @lru_cache(maxsize=8)
