@@ -63,6 +63,9 @@ class AgreementOut(Schema):
     state_label: str
 
 
+IDEMPOTENCY_KEY = r"^[A-Za-z0-9_-]{8,64}$"
+
+
 def _errors(*codes: int) -> dict:
     return {code: ErrorOut for code in codes}
 
@@ -82,7 +85,7 @@ def _refused(exc: SsoRefused) -> ApiError:
 @router.post("/v1/sso/tickets", summary="单点登录票据兑换", response={200: ArrivalOut, **_errors(400, 401, 409, 422)})
 def ticket_exchange(request, body: TicketIn, x_partner_id: str = Signed["x_partner_id"], x_timestamp: str = Signed["x_timestamp"],
                     x_nonce: str = Signed["x_nonce"], x_signature: str = Signed["x_signature"],
-                    idempotency_key: str = Header(..., alias="Idempotency-Key", max_length=64)):
+                    idempotency_key: str = Header(..., alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY)):
     """Verify a ticket the partner issued and get a one-time arrival URL for the person's browser."""
     now = clock.now()
     channel, actor = partner_authenticate(request, now=now)
@@ -110,7 +113,7 @@ def session_check(request, body: SessionIn, x_partner_id: str = Signed["x_partne
 @router.post("/v1/sso/logout", summary="合作渠道通知退出", response={200: LogoutOut, **_errors(400, 401, 409, 422)})
 def partner_logout(request, body: SessionIn, x_partner_id: str = Signed["x_partner_id"], x_timestamp: str = Signed["x_timestamp"],
                    x_nonce: str = Signed["x_nonce"], x_signature: str = Signed["x_signature"],
-                   idempotency_key: str = Header(..., alias="Idempotency-Key", max_length=64)):
+                   idempotency_key: str = Header(..., alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY)):
     """The partner signed the person out: end our sessions bound to that partner session."""
     now = clock.now()
     channel, actor = partner_authenticate(request, now=now)
