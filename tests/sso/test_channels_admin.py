@@ -72,3 +72,18 @@ def test_malformed_key_material_is_refused_and_nothing_saved(client, field, valu
     assert response.status_code == 200
     assert PartnerChannel.objects.count() == 0
     assert AuditEvent.objects.filter(action="sso.channel.change").count() == 0
+
+
+def test_the_system_administrator_role_registers_channels_and_the_auditor_does_not(client):
+    from django.contrib.auth.models import Group
+
+    from shebao.common.roles import ensure_roles
+
+    ensure_roles()
+    admin_staff, auditor = account_create(is_staff=True), account_create(is_staff=True)
+    admin_staff.groups.add(Group.objects.get(name="系统管理员"))
+    auditor.groups.add(Group.objects.get(name="审计员"))
+    url = reverse("admin:sso_partnerchannel_add")
+
+    assert verified_client(admin_staff).get(url).status_code == 200
+    assert verified_client(auditor).get(url).status_code == 403
