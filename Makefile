@@ -34,6 +34,7 @@ db: venv
 
 run: venv assets db receipt-fonts
 	@echo "掌上办 on http://127.0.0.1:$(PORT)  (demo logins in README.md)"
+	rm -rf var/prometheus  # the processes' metric files start afresh with them
 	$(DEV) SHEBAO_WEB_PORT=$(PORT) exec $(VENV)/bin/honcho --no-colour start -f Procfile
 
 browser:

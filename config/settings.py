@@ -36,6 +36,13 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 # Anything else without SHEBAO_ENV is production (fail-safe; `make run` says development).
 PROFILES = ("development", "test", "production")
 ENV = os.environ.get("SHEBAO_ENV") or ("test" if "pytest" in sys.modules else "production")
+# Prometheus (shebao.common.metrics): outside tests every process of a deployment (the web
+# workers, the jobs workers) writes its counters here, and `manage.py metrics_server` serves
+# their sum on METRICS_BIND, loopback by default. Set before prometheus_client is imported.
+if ENV != "test":
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(VAR_DIR / "prometheus"))
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+METRICS_BIND = os.environ.get("METRICS_BIND", "127.0.0.1:9464")
 if ENV not in PROFILES:
     raise ImproperlyConfigured(f"SHEBAO_ENV={ENV!r} is not a profile; use one of: {', '.join(PROFILES)}")
 PRODUCTION = ENV == "production"
@@ -98,9 +105,11 @@ INSTALLED_APPS = [
     "shebao.fees",
     "shebao.refunds",
     "shebao.agreements",
+    "shebao.notices",
     "shebao.query",
     "shebao.web",
     "shebao.manual",
+    "shebao.ops",
     "shebao.sso",  # partner channels, single sign-on, the partner API (issue 13)
     "shebao.adapters.sms",
     "shebao.adapters.wechat",
@@ -114,6 +123,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "shebao.common.middleware.RequestIdMiddleware",
+    "shebao.ops.middleware.MetricsMiddleware",
     "shebao.common.middleware.AllowedMethodsMiddleware",
     "shebao.common.backoffice.BackofficeGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -151,6 +161,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "shebao.web.context_processors.site",
+                "shebao.notices.context_processors.notice_popup",
             ],
         },
     },

@@ -9,8 +9,9 @@ personal data shows masked (the archive's snapshot only to superusers, audited).
 from __future__ import annotations
 
 ROLES: dict[str, tuple[str, ...]] = {
-    "公告编辑": (
-        "notices.add_notice", "notices.change_notice", "notices.view_notice", "notices.delete_notice",
+    "公告编辑": (  # notices are withdrawn, never deleted
+        "notices.add_notice", "notices.change_notice", "notices.view_notice",
+        "notices.add_noticecategory", "notices.change_noticecategory", "notices.view_noticecategory",
     ),
     "规则维护": (
         "rules.add_contributionrule", "rules.change_contributionrule", "rules.view_contributionrule",

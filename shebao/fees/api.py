@@ -29,28 +29,27 @@ _ACK = {NotificationOutcome.REFUND, NotificationOutcome.UNKNOWN_REFUND, Notifica
         NotificationOutcome.REFUND_DUE, NotificationOutcome.REPLAYED}
 
 
-@router.post("/pay/{channel}/notify", summary="支付结果通知", response={204: None, 400: dict, 401: dict})
-def payment_notify(request, channel: str):
-    """Verify, decrypt and credit a payment notification exactly once."""
+def _handled(request, channel: str, handle):
+    """The channel contract around a handler: 204 for what is accounted for, 401 for a bad
+    signature, 400 for the rest (the channel retries), an unknown channel refused."""
     if channel != "wechatpay":
         return JsonResponse({"code": "FAIL", "message": "未知渠道"}, status=400)
     headers = {k.lower(): v for k, v in request.headers.items()}
-    outcome = services.notification_handle(channel_name=channel, headers=headers, body=request.body, now=clock.now())
+    outcome = handle(channel_name=channel, headers=headers, body=request.body, now=clock.now())
     if outcome in _ACK:
         return HttpResponse(status=204)
     status = 401 if outcome == NotificationOutcome.REJECTED else 400
     return JsonResponse({"code": "FAIL", "message": "失败"}, status=status)
+
+
+@router.post("/pay/{channel}/notify", summary="支付结果通知", response={204: None, 400: dict, 401: dict})
+def payment_notify(request, channel: str):
+    """Verify, decrypt and credit a payment notification exactly once."""
+    return _handled(request, channel, services.notification_handle)
 
 
 @router.post("/pay/{channel}/refund-notify", summary="退款结果通知", response={204: None, 400: dict, 401: dict})
 def refund_notify(request, channel: str):
     """Verify and decrypt a refund notification, and take its word on our refund (idempotent).
     A refund we do not know is recorded and acknowledged: retrying would not make it ours."""
-    if channel != "wechatpay":
-        return JsonResponse({"code": "FAIL", "message": "未知渠道"}, status=400)
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    outcome = channel_refunds.refund_notification_handle(channel_name=channel, headers=headers, body=request.body, now=clock.now())
-    if outcome in _ACK:
-        return HttpResponse(status=204)
-    status = 401 if outcome == NotificationOutcome.REJECTED else 400
-    return JsonResponse({"code": "FAIL", "message": "失败"}, status=status)
+    return _handled(request, channel, channel_refunds.refund_notification_handle)

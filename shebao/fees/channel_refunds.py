@@ -25,6 +25,7 @@ from shebao.archive.services import archive_append
 from shebao.audit.services import audit_record
 from shebao.common import crypto
 from shebao.common.actor import Actor, Door
+from shebao.common.metrics import CHANNEL_REFUNDS, PAYMENT_NOTIFICATIONS, count
 from shebao.common.states import transition
 from shebao.fees.models import (
     AttemptState,
@@ -114,6 +115,7 @@ def _refused(*, refund: PaymentRefund, reason: str, now: dt.datetime) -> str:
                    extra={"failure_reason": reason[:128]})
         audit_record(actor=_actor(refund.attempt.channel, "query"), action="fees.refund_refused", subject_type="payment_refund",
                      subject_ref=row.public_id, outcome="failure", changes={"state": {"old": "pending", "new": "refused"}}, now=now)
+    count(CHANNEL_REFUNDS, PaymentRefundState.REFUSED)
     logger.error("channel refused a refund", extra={"out_refund_no": refund.out_refund_no, "reason": reason[:120]})
     return PaymentRefundState.REFUSED
 
@@ -159,6 +161,8 @@ def payment_refund_settle(*, answer: ChannelRefund, now: dt.datetime, source: st
         audit_record(actor=actor, action=f"fees.refund_{target}", subject_type="payment_refund", subject_ref=row.public_id,
                      outcome="success" if target in (PaymentRefundState.PROCESSING, PaymentRefundState.SUCCEEDED) else "failure",
                      changes={"state": {"old": before, "new": target}}, now=now)
+    if target != PaymentRefundState.PROCESSING:
+        count(CHANNEL_REFUNDS, target)
     if target in (PaymentRefundState.ABNORMAL, PaymentRefundState.CLOSED):
         logger.error("refund did not reach the payer", extra={"out_refund_no": row.out_refund_no, "status": answer.status})
     return target
@@ -207,6 +211,7 @@ def refund_notification_handle(*, channel_name: str, headers, body: bytes, now: 
     except NotificationRejected as exc:
         outcome = NotificationOutcome.MALFORMED if exc.reason == "malformed" else NotificationOutcome.REJECTED
         PaymentNotification.objects.create(channel=channel_name, outcome=outcome, detail=f"退款通知：{exc}"[:255], received_at=now)
+        count(PAYMENT_NOTIFICATIONS, outcome)
         logger.error("refund notification rejected", extra={"channel": channel_name, "reason": str(exc)[:120]})
         return outcome
     lowered = {k.lower(): v for k, v in headers.items()}
@@ -226,4 +231,5 @@ def refund_notification_handle(*, channel_name: str, headers, body: bytes, now: 
         if nonce.fresh:
             nonce.row.outcome = outcome
             nonce.row.save(update_fields=["outcome"])
+    count(PAYMENT_NOTIFICATIONS, outcome)
     return outcome

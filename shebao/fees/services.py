@@ -23,6 +23,7 @@ from shebao.audit.services import audit_record
 from shebao.common import crypto
 from shebao.common.actor import Actor, Door
 from shebao.common.idempotency import IdempotencyConflict, fingerprint, idempotency_claim, idempotency_complete
+from shebao.common.metrics import PAYMENT_NOTIFICATIONS, PAYMENTS, count
 from shebao.common.states import transition
 from shebao.fees.models import (
     LIVE_ATTEMPT_STATES,
@@ -199,6 +200,7 @@ def payment_start(*, actor: Actor, order: PaymentOrder, openid: str | None, now:
         if _outcome_unknown(exc):
             # the technical cause goes to the history only: the page shows the state, 处理中
             transition(attempt, AttemptState.UNKNOWN, actor_ref="system", reason=f"下单结果未知 {exc.code}: {exc}", now=now)
+            count(PAYMENTS, "unknown")
             raise PaymentPending("支付处理中，请稍候刷新本页查看结果") from exc
         transition(attempt, AttemptState.FAILED, actor_ref="system", reason=f"下单失败 {exc.code}", now=now,
                    extra={"failure_reason": str(exc)[:128]})
@@ -245,6 +247,7 @@ def attempt_query(*, attempt: PaymentAttempt, now: dt.datetime, source: str) -> 
             return NotificationOutcome.NOT_SUCCESS
         if _outcome_unknown(exc) and attempt.state == AttemptState.CREATED:
             transition(attempt, AttemptState.UNKNOWN, actor_ref="system", reason=f"查询结果未知 {exc.code}", now=now)
+            count(PAYMENTS, "unknown")
         return None
     return _apply_channel_state(attempt=attempt, txn=txn, now=now, source=source)
 
@@ -272,6 +275,7 @@ def _apply_channel_state(*, attempt: PaymentAttempt, txn: ChannelTransaction, no
     if txn.state == "SUCCESS":
         return payment_credit(attempt=attempt, txn=txn, now=now, source=source)
     if txn.state == "PAYERROR" and attempt.state in (AttemptState.CREATED, AttemptState.UNKNOWN):
+        count(PAYMENTS, "failed")
         transition(attempt, AttemptState.FAILED, actor_ref=f"channel:{attempt.channel}", reason=f"支付失败 {txn.raw_state_desc}"[:255],
                    now=now, extra={"failure_reason": (txn.raw_state_desc or "支付失败")[:128]})
     elif txn.state in ("CLOSED", "REVOKED") and attempt.state in LIVE_ATTEMPT_STATES:
@@ -318,6 +322,7 @@ def payment_credit(*, attempt: PaymentAttempt, txn: ChannelTransaction, now: dt.
             transition(attempt, AttemptState.DUPLICATE, actor_ref=f"channel:{attempt.channel}", reason="缴费单已缴费，本次支付待退款",
                        now=now, extra={"transaction_id": txn.transaction_id, "paid_at": txn.success_time or now}, locked=True)
             logger.error("double payment of one bill", extra={"order": order.public_id, "out_trade_no": attempt.out_trade_no})
+            count(PAYMENTS, "double_payment")
             _refund_soon()
             return NotificationOutcome.DOUBLE_PAYMENT
         paid_at = txn.success_time or now
@@ -342,6 +347,7 @@ def payment_credit(*, attempt: PaymentAttempt, txn: ChannelTransaction, now: dt.
         )
         audit_record(actor=_channel_actor(attempt, source), action="fees.paid", subject_type="payment_order", subject_ref=order.public_id,
                      changes={"state": {"old": "open", "new": "paid"}}, now=now)
+    count(PAYMENTS, "credited")
     return NotificationOutcome.CREDITED
 
 
@@ -359,6 +365,7 @@ def _charged_not_credited(*, order: PaymentOrder, attempt: PaymentAttempt, txn: 
     audit_record(actor=Actor.system(f"channel:{attempt.channel}"), action="fees.refund_due", subject_type="payment_attempt", subject_ref=attempt.public_id,
                  changes={"state": {"old": "open", "new": "cancelled"}}, now=now)
     logger.error("payment charged but not credited: refund due", extra={"order": order.public_id, "out_trade_no": attempt.out_trade_no})
+    count(PAYMENTS, "refund_due")
     _refund_soon()
     return NotificationOutcome.REFUND_DUE
 
@@ -394,6 +401,7 @@ def notification_handle(*, channel_name: str, headers, body: bytes, now: dt.date
         # any other refusal REJECTED (401); both recorded, neither believed.
         outcome = NotificationOutcome.MALFORMED if exc.reason == "malformed" else NotificationOutcome.REJECTED
         PaymentNotification.objects.create(channel=channel_name, outcome=outcome, detail=str(exc)[:255], received_at=now)
+        count(PAYMENT_NOTIFICATIONS, outcome)
         logger.error("payment notification rejected", extra={"channel": channel_name, "reason": str(exc)[:120]})
         return outcome
     lowered = {k.lower(): v for k, v in headers.items()}
@@ -405,6 +413,7 @@ def notification_handle(*, channel_name: str, headers, body: bytes, now: dt.date
                 outcome=NotificationOutcome.REPLAYED, detail=f"原通知：{nonce.row.outcome or '处理中'}", received_at=now,
             )
             logger.error("payment notification replayed", extra={"channel": channel_name, "out_trade_no": txn.out_trade_no})
+            count(PAYMENT_NOTIFICATIONS, NotificationOutcome.REPLAYED)
             return NotificationOutcome.REPLAYED
         attempt = PaymentAttempt.objects.filter(channel=channel_name, out_trade_no=txn.out_trade_no).first()
         if attempt is None:
@@ -421,6 +430,7 @@ def notification_handle(*, channel_name: str, headers, body: bytes, now: dt.date
         )
         nonce.row.outcome = outcome
         nonce.row.save(update_fields=["outcome"])
+    count(PAYMENT_NOTIFICATIONS, outcome)
     return outcome
 
 

@@ -103,6 +103,10 @@ def reconcile_day(day: str, channel_name: str = "wechatpay") -> dict:
     attempts_resolve_unknown(now=clock.now(), channel_name=channel.name)
     statement, attempts, diffs = reconcile.reconcile_day(channel=channel, day=dt.date.fromisoformat(day))
     if diffs:
+        from shebao.common.metrics import RECONCILIATION_DIFFERENCES, count
+
+        for d in diffs:
+            count(RECONCILIATION_DIFFERENCES, d.kind)
         listed = "；".join(f"[{d.label}] {d.out_trade_no}：{d.detail}" for d in diffs)
         raise ReconciliationMismatch(f"{day} 对账不平：{len(diffs)} 处差异，请人工核查。{listed}")
     return {"day": day, "statement": len(statement), "ours": len(attempts)}

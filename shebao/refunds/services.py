@@ -66,6 +66,8 @@ def item_refusal(item: PaidItem, *, kind: str) -> str | None:
         return "该笔费款不是通过特殊缴费申报表缴纳的，请通过“正常缴费退费申请”办理"
     if kind == RefundKind.SPECIAL and item.refunded_amount:
         return "该笔费款已部分退费，请按核定退费单申请"
+    if item.refunded_amount:  # a normal refund is of the whole amount paid, which is no longer there
+        return f"该险种该所属期已部分退费（已退 {item.refunded_amount} 元），不能再全额退费；其余部分请按核定退费单办理特殊缴费退费"
     return None
 
 

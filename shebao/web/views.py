@@ -155,7 +155,7 @@ def _modules(citizen=None):
             "desc": "通知公告和操作手册，无需登录。",
             "items": [
                 {"name": "操作手册", "url": reverse("manual"), "note": "在线阅读"},
-                {"name": "通知公告", "note": SOON},
+                {"name": "通知公告", "url": reverse("notices:list"), "note": "政策法规、业务通知"},
             ],
         },
     }

@@ -213,7 +213,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
     proc = worker = None
     try:
         _run_manage(env, "migrate", "--noinput")
-        _run_manage(env, "seed_demo")
+        _run_manage(env, "seed_demo", "--no-notices")  # no demo notice pops up in the journeys
         log = tmp / "gunicorn.log"
         with open(log, "wb") as log_fh:
             proc = subprocess.Popen(

@@ -17,7 +17,8 @@ import pytest
 import shebao
 
 ROOT = Path(shebao.__file__).parent
-DOMAINS = ["accounts", "agreements", "fees", "refunds", "rules", "archive", "audit", "receipts", "query", "reference", "jobs", "web", "manual", "sso"]
+DOMAINS = ["accounts", "agreements", "fees", "refunds", "rules", "archive", "audit", "receipts", "query", "reference", "jobs", "web", "manual",
+           "notices", "sso"]
 NOT_DOMAINS = ["adapters", "bench", "common", "core"]  # the ports and adapters, tooling, shared code, the embedded core
 PORT_PACKAGES = sorted(p.parent.name for p in (ROOT / "adapters").glob("*/port.py"))
 # who may import the embedded core: its adapter, the demo people of the identity-check and

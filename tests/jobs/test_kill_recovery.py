@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,19 +17,10 @@ from django_tasks_db.models import DBTaskResult
 from shebao.common.models import IdempotencyKey
 from shebao.jobs.models import WorkerHeartbeat
 from shebao.jobs.recovery import recover_lost_jobs
-from tests.concurrency import database_url
+from tests.concurrency import database_url, wait_for
 from tests.jobs import sample_tasks
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _wait_for(condition, what: str, deadline: float = 90.0):
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if value := condition():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _worker(worker_id: str, env: dict) -> subprocess.Popen:
@@ -47,15 +37,15 @@ def test_job_of_a_killed_worker_is_run_again_and_finishes_once(tmp_path):
     first = _worker("first", env)
     second = None
     try:
-        _wait_for(lambda: (tmp_path / f"between-{first.pid}").exists(), "the first worker to be mid-job")
+        wait_for(lambda: (tmp_path / f"between-{first.pid}").exists(), "the first worker to be mid-job", deadline=90)
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=30)
         assert DBTaskResult.objects.get(pk=job_id).status == "RUNNING"  # left so by the dead worker
 
         (tmp_path / "go").touch()
         second = _worker("second", env)
-        job = _wait_for(lambda: DBTaskResult.objects.filter(pk=job_id, status__in=["SUCCESSFUL", "FAILED"]).first(),
-                        "the second worker to finish the job")
+        job = wait_for(lambda: DBTaskResult.objects.filter(pk=job_id, status__in=["SUCCESSFUL", "FAILED"]).first(),
+                        "the second worker to finish the job", deadline=90)
     finally:
         for proc in (first, second):
             if proc is not None and proc.poll() is None:

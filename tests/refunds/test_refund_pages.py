@@ -72,7 +72,8 @@ def test_another_persons_application_is_not_found(person, sims, demo_people):
     application = RefundApplication.objects.get()
     other = Client()
     other.force_login(demo_account(1))
-    assert other.get(f"/refunds/{application.public_id}").status_code == 404
+    for url in (f"/refunds/{application.public_id}", f"/refunds/{application.public_id}/decision.pdf"):  # every URL of an application
+        assert other.get(url).status_code == 404, url
     assert application.public_id not in other.get("/refunds/").content.decode()
     assert Client().get(f"/refunds/{application.public_id}").status_code == 302  # not signed in: to the login
 

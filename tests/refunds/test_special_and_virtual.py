@@ -4,6 +4,7 @@ mode (REQUIREMENTS §2.3, issue 10), on the demo data of each case."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -185,3 +186,19 @@ def test_the_follow_refunds_command_decides_what_is_due_as_of_a_moment(refund_de
     assert "办结 1 笔，更新退费申请 1 笔" in capsys.readouterr().out
     application.refresh_from_db()
     assert application.state == "succeeded" and application.decision_label == "同意退费"
+
+
+def test_after_a_partial_refund_by_sheet_the_item_is_no_longer_refunded_whole(refund_demo, clock):
+    from shebao.refunds.services import refunds_follow_up
+
+    account = account_named("覃丽华")
+    application = _special(account, clock, sheet=demo_sheet_entry())
+    refunds_follow_up(now=application.next_expected_at + dt.timedelta(minutes=1))
+    assert RefundApplication.objects.get(pk=application.pk).state == "succeeded"
+    choice = next(c for c in selectors.normal_refund_choices(registration_no=registration_of(account)) if c.item.period == "202512")
+    assert choice.refusal == "该险种该所属期已部分退费（已退 300.00 元），不能再全额退费；其余部分请按核定退费单办理特殊缴费退费"
+    with pytest.raises(RefundError, match="已部分退费"):
+        services.refund_apply_normal(actor=actors.citizen(account, step_up_at=clock.now), registration_no=registration_of(account),
+                                     insurance_type_code=PENSION, period="202512", to=_to(account), idempotency_key="n-after",
+                                     now=clock.now)
+    assert RefundApplication.objects.count() == 1

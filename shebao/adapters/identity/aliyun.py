@@ -36,6 +36,7 @@ from shebao.adapters.identity.port import IdentityCheckUnavailable, IdentityOutc
 from shebao.adapters.sms.aliyun import format_timestamp
 from shebao.common import clock as clock_module
 from shebao.common.masking import mask_mobile
+from shebao.common.metrics import IDENTITY_CHECKS, count
 
 logger = logging.getLogger("shebao.adapters")
 
@@ -128,11 +129,13 @@ class AliyunMobile3MetaCheck:
             verdict = interpret_verify_response(response)
         except IdentityCheckUnavailable as exc:
             logger.warning("identity check unavailable: %s", exc.code, extra={**log_fields, "vendor_code": exc.code, "retryable": exc.retryable})
+            count(IDENTITY_CHECKS, "unavailable")
             raise
         logger.info(
             "identity check %s", verdict.outcome,
             extra={**log_fields, "outcome": str(verdict.outcome), "mismatch": str(verdict.mismatch), "provider_ref": verdict.provider_ref},
         )
+        count(IDENTITY_CHECKS, str(verdict.outcome))
         return verdict
 
     def close(self) -> None:

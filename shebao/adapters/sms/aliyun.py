@@ -35,6 +35,7 @@ from shebao.adapters.http import OutgoingHttp, ProviderUnavailable
 from shebao.adapters.sms.port import SmsError, SmsRateLimited, SmsResult
 from shebao.common import clock as clock_module
 from shebao.common.masking import mask_mobile
+from shebao.common.metrics import SMS, count
 
 logger = logging.getLogger("shebao.adapters")
 
@@ -182,8 +183,10 @@ class AliyunSmsGateway:
             logger.warning(
                 "sms send failed: %s", exc.code, extra={**log_fields, "sms_code": exc.code, "retryable": exc.retryable}
             )
+            count(SMS, str(exc.code)[:64])
             raise
         logger.info("sms sent", extra={**log_fields, "provider_ref": result.provider_ref})
+        count(SMS, "sent")
         return result
 
     def close(self) -> None:

@@ -37,7 +37,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--no-people", action="store_true", help="只载入参考数据")
         parser.add_argument("--no-history", action="store_true",
-                            help="不载入退费演示用的缴费记录、核定退费单、虚拟户和不予退费名单（测试用）")
+                            help="不载入退费演示用的缴费记录、核定退费单、虚拟户和不予退费名单，也不载入演示通知公告（测试用）")
+        parser.add_argument("--no-notices", action="store_true", help="不载入演示通知公告（测试用：登录后不弹出通知）")
 
     @transaction.atomic
     def handle(self, *args, **opts):
@@ -50,6 +51,10 @@ class Command(BaseCommand):
             self._assessed_declarations()
             if not opts["no_history"]:
                 self._refund_cases()
+            if not opts["no_history"] and not opts["no_notices"]:  # the full demo only: tests count transitions and audit rows
+                from shebao.notices.demo import demo_notices_seed
+
+                self.stdout.write(f"演示通知公告：新增 {demo_notices_seed(now=clock.now())} 条")
         self.stdout.write(self.style.SUCCESS("参考数据已载入"))
 
     def _agencies_and_tax_offices(self) -> None:

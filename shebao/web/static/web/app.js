@@ -64,3 +64,36 @@
     sync();
   });
 })();
+
+(function () {
+  // The notice popup (shebao/notices): a modal dialog. Focus moves into it, Tab stays in it,
+  // the page behind is inert; Esc closes it like its 关闭 button, except a 非常重要 notice,
+  // which closes only by 我已阅读并知晓. Without script it is still a form that posts.
+  var dialog = document.getElementById("notice-dialog");
+  if (!dialog) { return; }
+  var backdrop = document.getElementById("notice-dialog-backdrop");
+  Array.prototype.forEach.call(document.body.children, function (el) {
+    if (el !== backdrop && el.tagName !== "SCRIPT") { el.setAttribute("inert", ""); el.setAttribute("aria-hidden", "true"); }
+  });
+  document.body.classList.add("nt-open");
+  var critical = dialog.hasAttribute("data-critical");
+  var action = dialog.querySelector(critical ? "[data-notice-ack]" : "[data-notice-close]");
+  dialog.focus();
+  function focusables() {
+    return Array.prototype.filter.call(dialog.querySelectorAll("a[href],button:not([disabled]),[tabindex]:not([tabindex='-1'])"),
+      function (el) { return el.offsetParent !== null; });
+  }
+  dialog.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape") {
+      ev.preventDefault();
+      if (critical) { action.focus(); } else { action.click(); }
+      return;
+    }
+    if (ev.key !== "Tab") { return; }
+    var items = focusables();
+    if (!items.length) { ev.preventDefault(); return; }
+    var first = items[0], last = items[items.length - 1];
+    if (ev.shiftKey && (document.activeElement === first || document.activeElement === dialog)) { ev.preventDefault(); last.focus(); }
+    else if (!ev.shiftKey && document.activeElement === last) { ev.preventDefault(); first.focus(); }
+  });
+})();
