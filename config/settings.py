@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "shebao.web",
     "shebao.manual",
     "shebao.ops",
+    "shebao.sso",  # partner channels, single sign-on, the partner API (issue 13)
     "shebao.adapters.sms",
     "shebao.adapters.wechat",
     "shebao.bench",  # manage.py bench_flow (docs/performance.md)
@@ -138,6 +139,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified() for the back office
     "shebao.common.middleware.PasswordChecksBusyMiddleware",
     "shebao.common.middleware.SessionIdleTimeoutMiddleware",
+    "shebao.sso.middleware.PartnerRecheckMiddleware",  # re-verify SSO sessions with the partner per function
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -410,6 +412,17 @@ LOGIN_LOCK_SECONDS = 15 * 60
 LOGIN_MAX_FAILURES_PER_DAY = 15
 LOGIN_IP_FAILURE_LIMIT = os.environ.get("LOGIN_IP_FAILURE_LIMIT", "30 per 15 minutes")
 STEP_UP_VALID_SECONDS = 300
+
+# --- single sign-on from partner channels and the partner API (shebao.sso, issue 13) ---
+# AUDIENCE: what a ticket's "aud" must say; a ticket lives at most TICKET_MAX_AGE_SECONDS
+# (60 s); partner clocks may differ from ours by CLOCK_SKEW_SECONDS; the back-channel check
+# waits CHECK_TIMEOUT_SECONDS for the partner and then ends the session (fails closed).
+SSO = {
+    "AUDIENCE": os.environ.get("SSO_AUDIENCE", "shebao-h5"),
+    "TICKET_MAX_AGE_SECONDS": 60,
+    "CLOCK_SKEW_SECONDS": int(os.environ.get("SSO_CLOCK_SKEW_SECONDS", "30")),
+    "CHECK_TIMEOUT_SECONDS": float(os.environ.get("SSO_CHECK_TIMEOUT_SECONDS", "3")),
+}
 
 LOGGING = {
     "version": 1,

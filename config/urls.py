@@ -24,6 +24,7 @@ urlpatterns = [
     path("refunds/", include("shebao.refunds.urls")),
     path("agreements/", include("shebao.agreements.urls")),
     path("notices/", include("shebao.notices.urls")),
+    path("sso/", include("shebao.sso.urls")),
     path("verify/<str:code>", fees_views.receipt_verify, name="receipt_verify"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

@@ -13,6 +13,7 @@ class SimulatorDispatcher:
         ``sms_flow_control=False`` turns the SMS simulator's per-number limits off (bench only)."""
         from shebao.adapters.bank.simulator import make_bank_simulator
         from shebao.adapters.identity.simulator import make_identity_simulator
+        from shebao.adapters.partner.simulator import make_partner_simulator
         from shebao.adapters.payment.simulator import make_wechatpay_simulator
         from shebao.adapters.sms.simulator import make_sms_simulator
         from shebao.adapters.wechat.simulator import make_wechat_simulator
@@ -27,6 +28,7 @@ class SimulatorDispatcher:
             "/sim/wxpay": make_wechatpay_simulator(state_dir / "wxpay.sqlite3", clock=clock),
             "/sim/identity": make_identity_simulator(state_dir / "identity.sqlite3", clock=clock),
             "/sim/bank": make_bank_simulator(state_dir / "bank.sqlite3", clock=clock),
+            "/sim/partner": make_partner_simulator(state_dir / "partner.sqlite3"),
         }
 
     def __call__(self, environ, start_response):

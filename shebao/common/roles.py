@@ -30,6 +30,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "auth.view_group", "django_tasks_db.view_dbtaskresult", "django_tasks_db.change_dbtaskresult",
         "jobs.view_periodicrun", "jobs.view_workerheartbeat", "audit.view_auditevent", "archive.view_archiverecord",
         "otp_totp.view_totpdevice", "otp_totp.delete_totpdevice",
+        "sso.view_partnerchannel", "sso.add_partnerchannel", "sso.change_partnerchannel", "sso.view_ssologin",
     ),
 }
 
