@@ -314,6 +314,8 @@ SMS = {
     "TEMPLATE_CODE": os.environ.get("SMS_TEMPLATE_CODE", "SMS_000001"),
     # notice (not code) template: "您的账号手机号码已于${time}更换为${mobile}..." (shebao.adapters.sms.simulator)
     "NOTICE_MOBILE_CHANGED_TEMPLATE_CODE": os.environ.get("SMS_NOTICE_MOBILE_CHANGED_TEMPLATE_CODE", "SMS_000002"),
+    # "您的${insurance}将于${date}从签约银行账户扣缴${amount}元..." (the batch deduction reminder)
+    "NOTICE_BATCH_REMINDER_TEMPLATE_CODE": os.environ.get("SMS_NOTICE_BATCH_REMINDER_TEMPLATE_CODE", "SMS_000003"),
     "TIMEOUT_SECONDS": float(os.environ.get("SMS_TIMEOUT_SECONDS", "5")),
 }
 WECHAT = {
