@@ -177,6 +177,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # A RUNNING job whose worker has sent no heartbeat for this long is run again (shebao.jobs.recovery).
 JOBS_WORKER_LOST_SECONDS = int(os.environ.get("JOBS_WORKER_LOST_SECONDS", "60"))
+# Batch deduction (shebao.agreements.batch_*): items per chunk a job claims at a time, and how
+# many execution jobs a started task queues (the workers share its chunks).
+BATCH_CHUNK_SIZE = int(os.environ.get("BATCH_CHUNK_SIZE", "1000"))
+BATCH_WORKERS_PER_TASK = int(os.environ.get("BATCH_WORKERS_PER_TASK", "2"))
 # Retryable adapter errors run the job again after 30 s, 60 s, 120 s... (shebao.jobs.retry).
 JOBS_MAX_ATTEMPTS = 5
 JOBS_RETRY_BASE_SECONDS = 30

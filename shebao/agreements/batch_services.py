@@ -11,7 +11,6 @@ number of items."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 from decimal import Decimal
 
 from django.conf import settings
@@ -44,7 +43,7 @@ class BatchError(Exception):
 
 
 def _chunk_size() -> int:
-    return int(getattr(settings, "BATCH_CHUNK_SIZE", 1000))
+    return settings.BATCH_CHUNK_SIZE
 
 
 def batch_task_create(*, actor: Actor, insurance_type_code: str, contribution_year: int, city_code: str, deduction_on: dt.date,
@@ -163,7 +162,7 @@ def batch_task_build(*, task_id: int, now: dt.datetime) -> BatchDeductionTask:
 
 
 def _workers() -> int:
-    return int(getattr(settings, "BATCH_WORKERS_PER_TASK", os.cpu_count() or 1))
+    return settings.BATCH_WORKERS_PER_TASK
 
 
 def batch_task_start(*, task: BatchDeductionTask, now: dt.datetime, workers: int | None = None) -> BatchDeductionTask:
