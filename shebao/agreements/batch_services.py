@@ -46,11 +46,10 @@ def _chunk_size() -> int:
     return settings.BATCH_CHUNK_SIZE
 
 
-def batch_task_create(*, actor: Actor, insurance_type_code: str, contribution_year: int, city_code: str, deduction_on: dt.date,
-                      now: dt.datetime) -> BatchDeductionTask:
-    """发起批量扣款任务 (staff, the back office): a draft task, audited; its list is built by a
-    job queued with it. The deduction date must be after today (Asia/Shanghai)."""
-    from shebao.agreements.batch_tasks import build_batch
+def batch_task_check(*, insurance_type_code: str, contribution_year: int, city_code: str, deduction_on: dt.date, now: dt.datetime):
+    """Why a task cannot be launched (``BatchError``), else (city, insurance type): a known city
+    and insurance type, a deduction date after today (Asia/Shanghai), no unfinished task for the
+    same city, type and year."""
     from shebao.reference.models import City, InsuranceType
 
     city = City.objects.filter(division_code=city_code).first()
@@ -63,6 +62,17 @@ def batch_task_create(*, actor: Actor, insurance_type_code: str, contribution_ye
                                          state__in=[BatchTaskState.DRAFT, BatchTaskState.BUILDING, BatchTaskState.BUILT,
                                                     BatchTaskState.RUNNING]).exists():
         raise BatchError("该地市该险种该年度已有未完成的批量扣款任务")
+    return city, itype
+
+
+def batch_task_create(*, actor: Actor, insurance_type_code: str, contribution_year: int, city_code: str, deduction_on: dt.date,
+                      now: dt.datetime) -> BatchDeductionTask:
+    """发起批量扣款任务 (staff, the back office): a draft task, audited; its list is built by a
+    job queued with it. Refused as ``batch_task_check`` says."""
+    from shebao.agreements.batch_tasks import build_batch
+
+    city, itype = batch_task_check(insurance_type_code=insurance_type_code, contribution_year=contribution_year, city_code=city_code,
+                                   deduction_on=deduction_on, now=now)
     with transaction.atomic():
         task = BatchDeductionTask.objects.create(
             public_id=crypto.random_token(12), insurance_type_code=itype.code, insurance_type=itype.name,
