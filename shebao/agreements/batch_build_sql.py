@@ -46,6 +46,10 @@ def build_in_database(task: BatchDeductionTask, *, size: int, rule_refs: list[st
     """Insert the task's items and chunks; (items, total amount, chunks)."""
     params = {"task": task.pk, "size": size, "code": task.insurance_type_code, "year": task.contribution_year, "refs": rule_refs}
     with connection.cursor() as cursor:
+        # Fresh statistics first (a sample, well under a second at a million rows): planned on
+        # stale ones — after a mass import, say — the probes become scans of whole tables.
+        cursor.execute("ANALYZE agreements_payableamountchoice, agreements_twopartyagreement, agreements_threepartyagreement, "
+                       "agreements_batchdeductionitem")
         cursor.execute(_INSERT, params)
         cursor.execute("SELECT count(*), coalesce(sum(amount), 0) FROM agreements_batchdeductionitem WHERE task_id = %s", [task.pk])
         count, total = cursor.fetchone()

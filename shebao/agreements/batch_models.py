@@ -116,9 +116,10 @@ class BatchDeductionItem(models.Model):
     }
 
     public_id = models.CharField(max_length=32, unique=True, editable=False)
-    task = models.ForeignKey(BatchDeductionTask, on_delete=models.PROTECT, related_name="items")
+    # no index of their own: (task, registration no) and (account, state) lead with them
+    task = models.ForeignKey(BatchDeductionTask, on_delete=models.PROTECT, related_name="items", db_index=False)
     chunk_no = models.PositiveIntegerField("分块号")
-    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="batch_items")
+    account = models.ForeignKey("accounts.Account", on_delete=models.PROTECT, related_name="batch_items", db_index=False)
     registration_no = models.CharField("缴费人登记序号", max_length=20)
     insurance_type_code = models.CharField("险种代码", max_length=16)
     contribution_year = models.PositiveSmallIntegerField("缴费年度")
