@@ -320,6 +320,8 @@ SMS = {
     "NOTICE_MOBILE_CHANGED_TEMPLATE_CODE": os.environ.get("SMS_NOTICE_MOBILE_CHANGED_TEMPLATE_CODE", "SMS_000002"),
     # "您的${insurance}将于${date}从签约银行账户扣缴${amount}元..." (the batch deduction reminder)
     "NOTICE_BATCH_REMINDER_TEMPLATE_CODE": os.environ.get("SMS_NOTICE_BATCH_REMINDER_TEMPLATE_CODE", "SMS_000003"),
+    # "您的${insurance}批量扣款${amount}元未成功：${reason}..." (a failed batch deduction)
+    "NOTICE_BATCH_FAILED_TEMPLATE_CODE": os.environ.get("SMS_NOTICE_BATCH_FAILED_TEMPLATE_CODE", "SMS_000004"),
     "TIMEOUT_SECONDS": float(os.environ.get("SMS_TIMEOUT_SECONDS", "5")),
 }
 WECHAT = {

@@ -11,8 +11,8 @@ each item through the BankGateway, record the tax receipt at the core.
      deducted twice), or nothing when the person voided it first;
   2. the bank's ``deduct`` with the item's idempotency key, outside any transaction;
   3. under the lock again: success → the core records the payment (the tax receipt) and the
-     item ``succeeded``; refusal → the declaration voided and the item ``failed`` with the
-     bank's reason in plain words.
+     item ``succeeded``; refusal → the declaration voided, the item ``failed`` with the
+     bank's reason in plain words, and the signer told by SMS.
   A worker killed anywhere leaves the item ``pending`` (nothing sent) or ``deducting`` (sent
   or not): the rerun sends the identical request with the same key, and the bank answers
   the first outcome without moving money again. A retryable bank error fails the job for a
@@ -154,7 +154,21 @@ def _record(item_id: int, core, *, succeeded: bool, reason: str, bank_ref: str, 
                                           transaction_id=item.idempotency_key, amount=item.amount, paid_at=now)
             return _finish(item, BatchItemState.SUCCEEDED, "", now, bank_ref=bank_ref, tax_receipt_no=receipt.receipt_no).state
         core.declaration_void(registration_no=item.registration_no, declaration_no=item.declaration_no, reason=reason, now=now)
-        return _finish(item, BatchItemState.FAILED, reason, now).state
+        item = _finish(item, BatchItemState.FAILED, reason, now)
+        _tell_failure(item, now)
+        return item.state
+
+
+def _tell_failure(item: BatchDeductionItem, now: dt.datetime) -> None:
+    """The signer is told by SMS that the bank did not deduct, and why (queued in the
+    transaction that records the failure: sent once it commits)."""
+    from shebao.accounts.services import sms_notice_queue
+
+    mobile = item.account.mobile
+    if mobile:
+        sms_notice_queue(mobile=mobile, notice="batch_failed", subject_ref=item.public_id, request_id="", now=now,
+                         params={"insurance": item.task.insurance_type, "amount": f"{item.amount:.2f}",
+                                 "reason": item.failure_reason.rstrip("。")})
 
 
 def batch_task_execute(*, task_id: int, job_ref: str, gateway: BankGateway | None = None, core=None,

@@ -56,8 +56,8 @@ def test_a_deduction_succeeds_with_a_tax_receipt_and_the_task_is_done(demo_peopl
     assert list(BatchDeductionChunk.objects.values_list("state", "claimed_by")) == [("done", "job-1")]
 
 
-def test_insufficient_balance_fails_with_a_plain_reason_and_the_declaration_is_voided(demo_people, clock, sims):
-    _, profile, _ = on_batch(clock.now)
+def test_insufficient_balance_fails_with_a_plain_reason_the_declaration_voided_and_the_person_told(demo_people, clock, sims):
+    account, profile, _ = on_batch(clock.now)
     sims.bank_account(own_card(LI).account_number, name=LI, balance_fen=100)
     task = launched(clock.now, profile)
 
@@ -68,6 +68,9 @@ def test_insufficient_balance_fails_with_a_plain_reason_and_the_declaration_is_v
     [declaration] = get_core().declarations_get(registration_no=profile.registration_no, declaration_nos=[item.declaration_no])
     assert declaration.state == "voided"
     assert next(a["balance_fen"] for a in sims.bank_rows("accounts") if a["account_no"] == own_card(LI).account_number) == 100
+    [told] = [m["text"] for m in sims.messages(account.mobile) if "批量扣款" in m["text"]]
+    assert told == (f"【广西税务】您的城乡居民基本养老保险批量扣款{item.amount:.2f}元未成功：银行账户余额不足，请存入足够金额后再扣款。"
+                    "请通过社保费掌上办“申报及缴纳”缴费。")
 
 
 def test_a_period_paid_by_another_channel_is_skipped_and_never_deducted(demo_people, clock, sims):
