@@ -190,6 +190,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # A RUNNING job whose worker has sent no heartbeat for this long is run again (shebao.jobs.recovery).
 JOBS_WORKER_LOST_SECONDS = int(os.environ.get("JOBS_WORKER_LOST_SECONDS", "60"))
+# Batch deduction (shebao.agreements.batch_*): items per chunk a job claims at a time, and how
+# many execution jobs a started task queues (the workers share its chunks).
+BATCH_CHUNK_SIZE = int(os.environ.get("BATCH_CHUNK_SIZE", "1000"))
+BATCH_WORKERS_PER_TASK = int(os.environ.get("BATCH_WORKERS_PER_TASK", "2"))
 # Retryable adapter errors run the job again after 30 s, 60 s, 120 s... (shebao.jobs.retry).
 JOBS_MAX_ATTEMPTS = 5
 JOBS_RETRY_BASE_SECONDS = 30
@@ -327,6 +331,10 @@ SMS = {
     "TEMPLATE_CODE": os.environ.get("SMS_TEMPLATE_CODE", "SMS_000001"),
     # notice (not code) template: "您的账号手机号码已于${time}更换为${mobile}..." (shebao.adapters.sms.simulator)
     "NOTICE_MOBILE_CHANGED_TEMPLATE_CODE": os.environ.get("SMS_NOTICE_MOBILE_CHANGED_TEMPLATE_CODE", "SMS_000002"),
+    # "您的${insurance}将于${date}从签约银行账户扣缴${amount}元..." (the batch deduction reminder)
+    "NOTICE_BATCH_REMINDER_TEMPLATE_CODE": os.environ.get("SMS_NOTICE_BATCH_REMINDER_TEMPLATE_CODE", "SMS_000003"),
+    # "您的${insurance}批量扣款${amount}元未成功：${reason}..." (a failed batch deduction)
+    "NOTICE_BATCH_FAILED_TEMPLATE_CODE": os.environ.get("SMS_NOTICE_BATCH_FAILED_TEMPLATE_CODE", "SMS_000004"),
     "TIMEOUT_SECONDS": float(os.environ.get("SMS_TIMEOUT_SECONDS", "5")),
 }
 WECHAT = {

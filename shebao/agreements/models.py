@@ -144,3 +144,13 @@ class PayableAmountChoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.insurance_type} {self.contribution_year}年度 {self.amount}元"
+
+
+from shebao.agreements.batch_models import (  # noqa: E402,F401 - the app's batch deduction models
+    BatchChunkState,
+    BatchDeductionChunk,
+    BatchDeductionItem,
+    BatchDeductionTask,
+    BatchItemState,
+    BatchTaskState,
+)

@@ -52,3 +52,14 @@ def agreement_timeline(agreement: ThreePartyAgreement | TwoPartyAgreement) -> li
     """Each state the agreement went through (signing first), oldest first."""
     return list(StateTransition.objects.filter(model=type(agreement)._meta.label_lower, object_ref=agreement.public_id)
                 .order_by("at", "pk"))
+
+
+def batch_items_list(*, account, pending_only: bool = False):
+    """待批扣清册 of the person (the items whose agreement they signed), newest task first:
+    the pending ones only for 作废, every one for the query."""
+    from shebao.agreements.batch_models import BatchDeductionItem, BatchItemState
+
+    rows = BatchDeductionItem.objects.filter(account=account).select_related("task")
+    if pending_only:
+        rows = rows.filter(state=BatchItemState.PENDING)
+    return list(rows.order_by("-task__deduction_on", "-pk"))

@@ -22,6 +22,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "django_tasks_db.view_dbtaskresult", "jobs.view_periodicrun", "fees.view_paymentorder", "fees.view_paymentrefund",
         "refunds.view_refundapplication",
         "core.view_virtualaccount",
+        "agreements.add_batchdeductiontask", "agreements.view_batchdeductiontask", "agreements.view_batchdeductionitem",
     ),
     "审计员": (
         "audit.view_auditevent", "audit.view_auditseal", "archive.view_archiverecord", "archive.view_archiveseal",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
+from shebao.agreements import batch_tasks
 from shebao.agreements import tasks as agreement_tasks
 from shebao.archive import tasks as archive_tasks
 from shebao.common import clock
@@ -67,6 +68,9 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic(tasks.advance_treasury_states, dt.timedelta(minutes=5)),
     Periodic(refund_tasks.follow_refunds, dt.timedelta(minutes=5)),  # the core's 退库 decisions
     Periodic(agreement_tasks.check_pending_agreements, dt.timedelta(minutes=5)),  # two-party agreements the bank owes an answer
+    Periodic(batch_tasks.start_due_batches, dt.timedelta(minutes=5)),  # batch deductions whose date has come
+    Periodic(batch_tasks.batch_watchdog, dt.timedelta(minutes=5)),  # chunks of batch jobs that no longer run
+    Periodic(batch_tasks.send_batch_reminders, dt.timedelta(hours=1)),  # SMS a few days before a batch deduction
     Periodic(tasks.purge_expired, dt.timedelta(hours=1)),
     # the latest signed heads copied outside the database (SEAL_HEAD_EXPORT_DIR)
     Periodic(archive_tasks.export_signed_heads, dt.timedelta(hours=1)),

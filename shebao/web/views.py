@@ -136,7 +136,7 @@ def _modules(citizen=None):
                 {"name": "社保费退费申请", "url": reverse("refunds:index"), "note": "正常缴费退费、特殊缴费退费、虚拟户"},
                 {"name": "委托扣款缴费协议", "url": reverse("agreements:list"), "note": "三方协议、两两协议"},
                 {"name": "城乡居民应缴费额确定", "url": reverse("agreements:payable_amount"), "note": "批量扣款的缴费档次"},
-                {"name": "待批扣清册作废", "note": SOON},
+                {"name": "待批扣清册作废", "url": reverse("agreements:batch_void"), "note": "扣款前可作废"},
             ],
         },
         "query": {
@@ -146,7 +146,7 @@ def _modules(citizen=None):
                 {"name": "灵活就业参保信息查询", "url": reverse("query:insured", args=["flexible"]), "note": ""},
                 {"name": "城乡居民参保信息查询", "url": reverse("query:insured", args=["resident"]), "note": ""},
                 {"name": "虚拟户申报结果查询", "url": reverse("query:virtual"), "note": "城乡居民（自主模式）"},
-                {"name": "待批扣清册查询", "note": SOON},
+                {"name": "待批扣清册查询", "url": reverse("agreements:batch_query"), "note": "批量扣款的日期、金额和结果"},
                 {"name": "委托扣款协议查询", "url": reverse("agreements:list"), "note": "两两协议、三方协议"},
             ],
         },

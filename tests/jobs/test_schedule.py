@@ -34,10 +34,11 @@ def test_one_run_per_task_and_period():
     assert schedule_due(now=T0 + dt.timedelta(minutes=3)) == [sealer]  # the same periods for all the others
     assert without_sealer(schedule_due(now=T0 + dt.timedelta(minutes=5))) == [  # the next 5 minutes
         "shebao.jobs.tasks.close_stale_payments", "shebao.fees.tasks.refund_charged_payments", "shebao.jobs.tasks.advance_treasury_states",
-        "shebao.refunds.tasks.follow_refunds", "shebao.agreements.tasks.check_pending_agreements"]
+        "shebao.refunds.tasks.follow_refunds", "shebao.agreements.tasks.check_pending_agreements",
+        "shebao.agreements.batch_tasks.start_due_batches", "shebao.agreements.batch_tasks.batch_watchdog"]
     assert schedule_due(now=T0 + dt.timedelta(minutes=5, seconds=1)) == []  # the sealer's period too
-    assert PeriodicRun.objects.count() == len(PATHS) + 2 + 5
-    assert DBTaskResult.objects.count() == len(PATHS) + 2 + 5
+    assert PeriodicRun.objects.count() == len(PATHS) + 2 + 7
+    assert DBTaskResult.objects.count() == len(PATHS) + 2 + 7
     assert set(PeriodicRun.objects.values_list("result_id", flat=True)) == {str(pk) for pk in DBTaskResult.objects.values_list("id", flat=True)}
 
 

@@ -45,5 +45,7 @@ def _build(frozen_config: tuple[tuple[str, str], ...]) -> SmsGateway:
         sign_name=config["SIGN_NAME"],
         template_code=config["TEMPLATE_CODE"],
         timeout=float(config["TIMEOUT_SECONDS"]),
-        notice_templates={"mobile_changed": config.get("NOTICE_MOBILE_CHANGED_TEMPLATE_CODE", "")},
+        notice_templates={"mobile_changed": config.get("NOTICE_MOBILE_CHANGED_TEMPLATE_CODE", ""),
+                          "batch_reminder": config.get("NOTICE_BATCH_REMINDER_TEMPLATE_CODE", ""),
+                          "batch_failed": config.get("NOTICE_BATCH_FAILED_TEMPLATE_CODE", "")},
     )

@@ -41,6 +41,8 @@ from shebao.adapters.sms.sim_auth import MAX_SKEW, AuthRefused, authenticate
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CODE_TEMPLATE_TEXT = "您的验证码为${code}，5分钟内有效，请勿泄露给他人。"
 MOBILE_CHANGED_TEMPLATE_TEXT = "您的社保费掌上办账号手机号码已于${time}更换为${mobile}。如非本人操作，请立即致电12366。"
+BATCH_FAILED_TEMPLATE_TEXT = "您的${insurance}批量扣款${amount}元未成功：${reason}。请通过社保费掌上办“申报及缴纳”缴费。"
+BATCH_REMINDER_TEMPLATE_TEXT = "您的${insurance}将于${date}从签约银行账户批量扣缴${amount}元，请确保账户余额充足；如已通过其他方式缴费或不需扣款，请在社保费掌上办“待批扣清册作废”中作废。"
 FLOW_WINDOWS = ((dt.timedelta(minutes=1), 1, "分钟级"), (dt.timedelta(hours=1), 5, "小时级"))
 DAY_PERMITS = 10
 MODES = ("ok", "system_error", "unavailable", "slow")
@@ -175,6 +177,10 @@ class SmsSimulator:
                 templates = {sms["TEMPLATE_CODE"]: CODE_TEMPLATE_TEXT}
                 if sms.get("NOTICE_MOBILE_CHANGED_TEMPLATE_CODE"):
                     templates[sms["NOTICE_MOBILE_CHANGED_TEMPLATE_CODE"]] = MOBILE_CHANGED_TEMPLATE_TEXT
+                if sms.get("NOTICE_BATCH_REMINDER_TEMPLATE_CODE"):
+                    templates[sms["NOTICE_BATCH_REMINDER_TEMPLATE_CODE"]] = BATCH_REMINDER_TEMPLATE_TEXT
+                if sms.get("NOTICE_BATCH_FAILED_TEMPLATE_CODE"):
+                    templates[sms["NOTICE_BATCH_FAILED_TEMPLATE_CODE"]] = BATCH_FAILED_TEMPLATE_TEXT
             self._config = (key_id, secret, templates)
         return key_id, secret, templates
 
