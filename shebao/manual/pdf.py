@@ -33,6 +33,9 @@ def render_manual_pdf(manual: Manual, *, downloader: str, at: dt.datetime, verif
                        watermark=p(f"{downloader} 下载于 {moment}"),
                        footer_text=f"操作手册 版本 {manual.version}（{manual.released_on:%Y-%m-%d}）",
                        number_label="验证码")
+    # four long watermarks a page (the downloader and the moment), not the receipt's ten short
+    # ones: each is an outlined path, and a manual has many pages
+    pdf.watermark_anchors = [(18, 95), (60, 165), (18, 235), (60, 295)]
     pdf.set_keywords(f"{KEYWORD_PREFIX}{verify_code}")
     pdf.add_page()
     pdf.set_text_color(*TEXT)

@@ -66,9 +66,10 @@ class ReceiptDocument(FPDF):
     watermark = WATERMARK
     footer_text = FOOTER
     number_label = "回单编号"
+    watermark_anchors: list[tuple[float, float]] | None = None  # None: the receipt's grid of ten
 
     def header(self) -> None:
-        anchors = [(22 + col * 95 + (row % 2) * 20, 55 + row * 55) for row in range(5) for col in range(2)]
+        anchors = self.watermark_anchors or [(22 + col * 95 + (row % 2) * 20, 55 + row * 55) for row in range(5) for col in range(2)]
         draw_watermark(
             self,
             receipt_fonts().bold,
