@@ -79,7 +79,9 @@ def test_generated_input_signed_by_a_registered_partner_gets_no_5xx_and_document
     def run(case):
         sent = case.as_transport_kwargs()
         body = json.dumps(sent["json"]).encode() if "json" in sent else b""
-        headers = {**sent["headers"], **signed_headers(partner, method=sent["method"], path=sent["path"], body=body, now=clock.now())}
+        # werkzeug's client does not undo gzip, which the site applies to answers of 200 bytes and more
+        headers = {**sent["headers"], "Accept-Encoding": "identity",
+                   **signed_headers(partner, method=sent["method"], path=sent["path"], body=body, now=clock.now())}
         response = app.open(method=sent["method"], path=sent["path"], headers=headers, query_string=sent.get("query_string"), data=body)
         # A ticket valid by the schema is still refused (400) unless a partner signed and
         # encrypted it for us, which generated data cannot be: that check is left out there.
